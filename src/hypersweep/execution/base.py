@@ -1,0 +1,41 @@
+"""The executor contract: run callables somewhere and hand back `concurrent.futures.Future`s.
+
+Executors know nothing about samplers or storage; `Study.optimize` drives them.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+__all__ = ["BaseExecutor"]
+
+
+class BaseExecutor(abc.ABC):
+    """Runs up to `n_workers` calls at once.
+
+    ``in_process`` is True when the callables run in this process (so trials can report to the study
+    directly); otherwise they reach it through a `hypersweep.execution.channel.ReportServer`.
+    """
+
+    n_workers: int = 1
+    in_process: bool = False
+
+    @abc.abstractmethod
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Schedule ``fn(*args)``; the future's result is its return value (or its exception)."""
+
+    def report_host(self) -> str:
+        """Address on which workers can reach this process (for trial reports)."""
+        return "127.0.0.1"
+
+    def shutdown(self, wait: bool = True) -> None:  # noqa: B027 - optional hook
+        """Release workers; running calls are left to finish when ``wait``."""
+
+    def __enter__(self) -> BaseExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown(wait=exc[0] is None)

@@ -1,0 +1,74 @@
+"""The sampler contract: `ask(space, trials, pending, direction) -> config`, and `SearchExhausted`.
+
+A sampler holds no storage and no threads: it is a function of what it is shown plus its own RNG.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hypersweep.space import Space
+from hypersweep.trial import Trial, TrialState
+
+__all__ = ["BaseSampler", "SearchExhausted", "completed_xy"]
+
+
+class SearchExhausted(Exception):
+    """The sampler has nothing left to propose (e.g. every grid point was tried)."""
+
+
+class BaseSampler(abc.ABC):
+    """Proposes the next config to evaluate. A new sampler is one subclass implementing `ask`.
+
+    >>> class Center(BaseSampler):
+    ...     def ask(self, space, trials, pending, direction):
+    ...         return space.decode(np.full(len(space.dims), 0.5))
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    @abc.abstractmethod
+    def ask(
+        self,
+        space: Space,
+        trials: Sequence[Trial],
+        pending: Sequence[dict[str, Any]],
+        direction: str,
+    ) -> dict[str, Any]:
+        """The next config.
+
+        ``trials`` are the study's finished trials (oldest first; read ``.state``, ``.config``, ``.value``,
+        ``.intermediate``); ``pending`` the configs of trials running now, so parallel workers are not
+        handed the same point; ``direction`` is "minimize" or "maximize". Raise `SearchExhausted` when
+        there is nothing left to propose.
+        """
+
+    def plan(self, space: Space) -> list[dict[str, Any]] | None:
+        """Configs to enqueue once, before any `ask` (the grid sampler's points); None for most samplers."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed!r})"
+
+
+def completed_xy(
+    space: Space, trials: Sequence[Trial], direction: str, include_pruned: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-cube points and losses (lower is better, whatever ``direction``) of trials that have a value.
+
+    >>> space = Space({"x": (0.0, 1.0)})
+    >>> X, y = completed_xy(space, [Trial(0, {"x": 0.25}, TrialState.COMPLETE, value=3.0)], "maximize")
+    >>> X.tolist(), y.tolist()
+    ([[0.25]], [-3.0])
+    """
+    states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
+    usable = [t for t in trials if t.state in states and t.has_value]
+    X = space.encode_many([t.config for t in usable])
+    y = np.array([t.value for t in usable], dtype=float)
+    return X, (-y if direction == "maximize" else y)

@@ -1,0 +1,166 @@
+"""The storage contract every backend fulfils, and the errors it raises.
+
+Storage is written only by `Study`; reads are incremental (`get_trials(since=cursor)`) so their cost stays
+flat as a study grows. Parameters and attributes are JSON values, never pickles.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypersweep.trial import Trial, TrialState
+
+__all__ = [
+    "BaseStorage",
+    "StudyRecord",
+    "StudyNotFound",
+    "DuplicatedStudyError",
+    "TrialAlreadyFinished",
+    "MultiWriterNotSupported",
+]
+
+
+class StudyNotFound(KeyError):
+    """No study of that name exists in the storage."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "study not found"
+
+
+class DuplicatedStudyError(ValueError):
+    """A study of that name exists and the caller asked for a new one."""
+
+
+class TrialAlreadyFinished(RuntimeError):
+    """A finished trial cannot be reported to or finished again."""
+
+
+class MultiWriterNotSupported(RuntimeError):
+    """The backend cannot safely host several writer processes on one study (e.g. SQLite)."""
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """What storage knows of a study: its id, name, direction, space (JSON form) and attributes."""
+
+    study_id: int
+    name: str
+    direction: str
+    space: dict[str, Any] | None = None
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseStorage(abc.ABC):
+    """One contract, several backends (in-memory, SQL). See `hypersweep.testing.storage` for its tests.
+
+    Every write bumps a per-study version; `get_trials(study_id, since=v)` returns the trials changed after
+    version ``v`` (with their intermediate values) and the new cursor.
+    """
+
+    #: True when several processes may write one study at once (PostgreSQL, MySQL).
+    supports_multiple_writers: bool = False
+    #: True when the data outlives this process (then running trials send heartbeats).
+    persistent: bool = True
+
+    # --- studies -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_study(
+        self,
+        name: str,
+        direction: str = "minimize",
+        space: dict[str, Any] | None = None,
+        load_if_exists: bool = False,
+    ) -> StudyRecord:
+        """Create a study; with ``load_if_exists`` return the existing one of that name instead of failing."""
+
+    @abc.abstractmethod
+    def get_study(self, name: str) -> StudyRecord:
+        """The study of that name; raises `StudyNotFound`."""
+
+    @abc.abstractmethod
+    def list_studies(self) -> list[StudyRecord]:
+        """All studies, oldest first."""
+
+    @abc.abstractmethod
+    def delete_study(self, name: str) -> None:
+        """Remove a study and all its trials; raises `StudyNotFound`."""
+
+    @abc.abstractmethod
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        """Store a JSON-able attribute on the study."""
+
+    # --- trials ----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_trial(
+        self,
+        study_id: int,
+        config: dict[str, Any],
+        state: TrialState = TrialState.RUNNING,
+        system_attrs: dict[str, Any] | None = None,
+        worker: str | None = None,
+    ) -> Trial:
+        """Add a trial with the next free number (unique even with concurrent writers).
+
+        ``state`` is WAITING (enqueued, to be claimed later) or RUNNING (started now by ``worker``).
+        """
+
+    @abc.abstractmethod
+    def claim_waiting_trial(self, study_id: int, worker: str) -> Trial | None:
+        """Atomically move the oldest WAITING trial to RUNNING for ``worker``; None if there is none."""
+
+    @abc.abstractmethod
+    def report(self, trial_id: int, step: int, value: float) -> None:
+        """Record an intermediate value (overwriting the same step); raises `TrialAlreadyFinished`."""
+
+    @abc.abstractmethod
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        value: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        fail_reason: str | None = None,
+    ) -> Trial:
+        """Move a RUNNING (or WAITING) trial to a finished state; raises `TrialAlreadyFinished`."""
+
+    @abc.abstractmethod
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
+        """Store a JSON-able user attribute (or system attribute with ``system=True``) on a trial."""
+
+    @abc.abstractmethod
+    def heartbeat(self, trial_ids: Sequence[int]) -> None:
+        """Mark these RUNNING trials as alive now."""
+
+    @abc.abstractmethod
+    def requeue_stale_trials(self, study_id: int, grace_seconds: float) -> list[Trial]:
+        """Fail RUNNING trials whose heartbeat is older than ``grace_seconds`` and re-queue their configs.
+
+        Each stale trial becomes FAILED (reason says so) and a new WAITING trial with the same config and
+        ``system_attrs["retry_of"] = <old number>`` is created. Returns the new WAITING trials.
+        """
+
+    @abc.abstractmethod
+    def get_trials(self, study_id: int, since: int = 0) -> tuple[list[Trial], int]:
+        """Trials changed after version ``since`` (all trials for 0) and the cursor to pass next time."""
+
+    @abc.abstractmethod
+    def get_trial(self, trial_id: int) -> Trial:
+        """One trial by its storage id."""
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    def check_multiple_writers(self) -> None:
+        """Raise `MultiWriterNotSupported` when this backend cannot host several writer processes."""
+        if not self.supports_multiple_writers:
+            raise MultiWriterNotSupported(
+                f"{type(self).__name__} cannot be shared by several processes writing one study; "
+                "use a PostgreSQL or MySQL URL for storage=, e.g. 'postgresql://user@host/db'."
+            )
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the storage may not be used afterwards."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(f"{type(self).__name__} cannot be pickled; pass its URL to worker processes instead.")
