@@ -47,6 +47,31 @@ def _as_space(problem: Any) -> tuple[Space, list[dict[str, Any]]]:
     )
 
 
+class _TrialCache:
+    """This process's view of a study's trials, updated incrementally; every lookup is O(1)."""
+
+    def __init__(self) -> None:
+        self.by_number: dict[int, Trial] = {}
+        self.numbers: dict[int, int] = {}  # trial_id -> number
+        self.finished: list[Trial] = []  # in the order this process learnt of them
+        self._finished_pos: dict[int, int] = {}
+        self.running: dict[int, Trial] = {}  # number -> RUNNING trial (any process)
+
+    def put(self, trial: Trial) -> None:
+        self.by_number[trial.number] = trial
+        self.numbers[trial.trial_id] = trial.number
+        if trial.state == TrialState.RUNNING:
+            self.running[trial.number] = trial
+        else:
+            self.running.pop(trial.number, None)
+        if trial.is_finished:
+            if trial.number in self._finished_pos:
+                self.finished[self._finished_pos[trial.number]] = trial
+            else:
+                self._finished_pos[trial.number] = len(self.finished)
+                self.finished.append(trial)
+
+
 class Study:
     """A search: its space, sampler, scheduler and trials in storage.
 
@@ -83,10 +108,7 @@ class Study:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lock = threading.RLock()
         self._cursor = 0
-        self._trials: dict[int, Trial] = {}  # number -> latest known state
-        self._numbers: dict[int, int] = {}  # trial_id -> number
-        self._finished: list[Trial] = []  # finished trials in the order we learnt of them
-        self._finished_pos: dict[int, int] = {}
+        self._cache = _TrialCache()
         self._stopped: set[int] = set()  # trial_ids the scheduler told to stop
         self._mine: dict[int, Trial] = {}  # trial_id -> trials this process is running
         self._last_requeue = 0.0
@@ -97,21 +119,14 @@ class Study:
         with self._lock:
             changed, self._cursor = self.storage.get_trials(self.study_id, since=self._cursor)
             for trial in changed:
-                self._trials[trial.number] = trial
-                self._numbers[trial.trial_id] = trial.number
-                if trial.is_finished:
-                    if trial.number in self._finished_pos:
-                        self._finished[self._finished_pos[trial.number]] = trial
-                    else:
-                        self._finished_pos[trial.number] = len(self._finished)
-                        self._finished.append(trial)
+                self._cache.put(trial)
 
     @property
     def trials(self) -> list[Trial]:
         """All trials, by number (a fresh read of storage)."""
         self._sync()
         with self._lock:
-            return [self._trials[n] for n in sorted(self._trials)]
+            return [self._cache.by_number[n] for n in sorted(self._cache.by_number)]
 
     def get_trials(self, states: Iterable[TrialState | str] | None = None) -> list[Trial]:
         """Trials in the given states (all when None)."""
@@ -123,7 +138,7 @@ class Study:
         """The COMPLETE trial with the best value; ValueError while there is none."""
         self._sync()
         with self._lock:
-            done = [t for t in self._finished if t.state == TrialState.COMPLETE and t.has_value]
+            done = [t for t in self._cache.finished if t.state == TrialState.COMPLETE and t.has_value]
         if not done:
             raise ValueError(f"study {self.name!r} has no completed trial yet; run study.optimize(...) first")
         pick = max if self.direction == "maximize" else min
@@ -163,7 +178,7 @@ class Study:
         if skip_if_exists:
             self._sync()
             with self._lock:
-                if any(t.config == config for t in self._trials.values()):
+                if any(t.config == config for t in self._cache.by_number.values()):
                     return
         self.storage.create_trial(self.study_id, config, TrialState.WAITING)
 
@@ -177,18 +192,17 @@ class Study:
         if trial is None:
             self._sync()
             with self._lock:
-                pending = [t.config for t in self._trials.values() if t.state == TrialState.RUNNING]
-                config = self.sampler.ask(self.space, self._finished, pending, self.direction)
+                pending = [t.config for t in self._cache.running.values()]
+                config = self.sampler.ask(self.space, self._cache.finished, pending, self.direction)
             config = self.space.validate(config)
             trial = self.storage.create_trial(self.study_id, config, TrialState.RUNNING, worker=self.worker_id)
-        attrs = self.scheduler.on_trial_start(trial.number, self._finished)
+        attrs = self.scheduler.on_trial_start(trial.number, self._cache.finished)
         for key, value in attrs.items():
             self.storage.set_trial_attr(trial.trial_id, key, value, system=True)
         trial = trial.evolve(system_attrs={**trial.system_attrs, **attrs})
         with self._lock:
             self._mine[trial.trial_id] = trial
-            self._trials[trial.number] = trial
-            self._numbers[trial.trial_id] = trial.number
+            self._cache.put(trial)
         return TrialHandle(trial.number, trial.trial_id, dict(trial.config), LocalChannel(self._on_report))
 
     def tell(
@@ -229,9 +243,9 @@ class Study:
     def _trial_id_of(self, number: int) -> int:
         self._sync()
         with self._lock:
-            if number not in self._trials:
+            if number not in self._cache.by_number:
                 raise KeyError(f"study {self.name!r} has no trial number {number}")
-            return self._trials[number].trial_id
+            return self._cache.by_number[number].trial_id
 
     def _finish(self, trial_id: int, outcome: Outcome) -> Trial:
         value = outcome.value
@@ -262,11 +276,11 @@ class Study:
         self.storage.report(trial_id, step, value)  # type: ignore[arg-type]
         self._sync()
         with self._lock:
-            number = self._numbers.get(trial_id)
+            number = self._cache.numbers.get(trial_id)
             if number is None:
                 return False
-            trial = self._trials[number]
-            decision = self.scheduler.decide(trial, list(self._trials.values()), self.direction)
+            trial = self._cache.by_number[number]
+            decision = self.scheduler.decide(trial, list(self._cache.by_number.values()), self.direction)
             if decision != Decision.CONTINUE:
                 self._stopped.add(trial_id)
             return trial_id in self._stopped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from hypersweep.execution.base import BaseExecutor
@@ -56,11 +57,14 @@ class ThreadExecutor(BaseExecutor):
 
 
 class ProcessExecutor(BaseExecutor):
-    """A pool of worker processes: for CPU-bound objectives in pure Python.
+    """Worker processes: for CPU-bound objectives in pure Python.
 
-    A worker that dies fails the calls it was running; the pool is then rebuilt for the next calls.
-    The objective must be importable (defined in a module, not in ``__main__`` of an interactive session)
-    unless the start method is "fork".
+    Each worker is its own single-process pool, so a worker that dies (segfault, out-of-memory kill,
+    ``os._exit``) fails only the call it was running; that worker is then replaced by a fresh one.
+
+    >>> with ProcessExecutor(2) as ex:
+    ...     ex.submit(abs, -3).result()
+    3
     """
 
     def __init__(self, n_workers: int = 1, start_method: str | None = None) -> None:
@@ -69,21 +73,33 @@ class ProcessExecutor(BaseExecutor):
             # fork is fastest but unsafe once threads run; forkserver is the safe default on Linux
             start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self._context = multiprocessing.get_context(start_method)
-        self._pool = self._new_pool()
+        self._pools = [self._new_pool() for _ in range(self.n_workers)]
+        self._busy = [0] * self.n_workers
+        self._lock = threading.Lock()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.n_workers, mp_context=self._context)
+        return ProcessPoolExecutor(1, mp_context=self._context)
 
     def submit(self, fn, *args):
-        try:
-            return self._pool.submit(fn, *args)
-        except RuntimeError:  # BrokenProcessPool after a worker died: start a fresh pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(fn, *args)
+        with self._lock:
+            slot = min(range(self.n_workers), key=self._busy.__getitem__)
+            try:
+                future = self._pools[slot].submit(fn, *args)
+            except RuntimeError:  # BrokenProcessPool: its worker died earlier; start a fresh one
+                self._pools[slot].shutdown(wait=False, cancel_futures=True)
+                self._pools[slot] = self._new_pool()
+                future = self._pools[slot].submit(fn, *args)
+            self._busy[slot] += 1
+        future.add_done_callback(lambda _, slot=slot: self._release(slot))
+        return future
+
+    def _release(self, slot: int) -> None:
+        with self._lock:
+            self._busy[slot] -= 1
 
     def shutdown(self, wait=True):
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        for pool in self._pools:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 def _check_workers(n_workers: int) -> int:

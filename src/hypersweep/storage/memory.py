@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import deque
 import threading
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ class _StudyData:
         self.versions: list[int] = []  # version of each trial's last change
         self.heartbeats: dict[int, float] = {}
         self.version = 0
+        self.waiting: deque[int] = deque()  # numbers of WAITING trials, oldest first
         # trials ordered by version: a dict keeps insertion order, re-inserting moves a trial to the end
         self.by_version: dict[int, None] = {}
 
@@ -128,6 +130,8 @@ class InMemoryStorage(BaseStorage):
             data.trials.append(trial)
             data.versions.append(0)
             self._trial_index[trial.trial_id] = (study_id, number)
+            if state == TrialState.WAITING:
+                data.waiting.append(number)
             if state == TrialState.RUNNING:
                 data.heartbeats[trial.trial_id] = time.time()
             return self._put(data, trial)
@@ -135,8 +139,9 @@ class InMemoryStorage(BaseStorage):
     def claim_waiting_trial(self, study_id, worker):
         with self._lock:
             data = self._studies[study_id]
-            for trial in data.trials:
-                if trial.state == TrialState.WAITING:
+            while data.waiting:
+                trial = data.trials[data.waiting.popleft()]
+                if trial.state == TrialState.WAITING:  # skip those finished while waiting
                     claimed = trial.evolve(state=TrialState.RUNNING, datetime_start=datetime.now())
                     data.heartbeats[trial.trial_id] = time.time()
                     return self._put(data, claimed)

@@ -1,0 +1,111 @@
+"""Engine overhead against Optuna, measured in one run: ask+tell cost, SQL storage cost, flatness.
+
+usage: python benchmarks/overhead.py [--trials 1000] [--big 20000] [--postgres URL] [--skip-postgres]
+Prints ratios hypersweep / Optuna (lower is better) and per-trial costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+import uuid
+
+import numpy as np
+
+import hypersweep as hs
+
+SPACE5 = {f"x{i}": (-5.0, 5.0) for i in range(5)}
+
+
+def sphere(config):
+    return float(sum(v * v for v in config.values()))
+
+
+# --- hypersweep --------------------------------------------------------------------------------------------
+def hs_ask_tell(n, sampler, storage=None, window=100):
+    """Seconds per ask+tell over the last `window` of `n` trials, and the total time."""
+    study = hs.create_study(SPACE5, sampler=sampler, storage=storage, seed=0, name=f"b-{uuid.uuid4().hex[:8]}")
+    marks = []
+    start = time.perf_counter()
+    for i in range(n):
+        if i == n - window:
+            marks.append(time.perf_counter())
+        trial = study.ask()
+        study.tell(trial, sphere(trial.config))
+    end = time.perf_counter()
+    return (end - marks[0]) / window, end - start
+
+
+# --- optuna --------------------------------------------------------------------------------------------------
+def optuna_ask_tell(n, sampler_name, storage=None, window=100):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=0) if sampler_name == "tpe" else optuna.samplers.RandomSampler(seed=0)
+    study = optuna.create_study(sampler=sampler, storage=storage, study_name=f"b-{uuid.uuid4().hex[:8]}")
+    marks = []
+    start = time.perf_counter()
+    for i in range(n):
+        if i == n - window:
+            marks.append(time.perf_counter())
+        trial = study.ask()
+        config = {name: trial.suggest_float(name, -5.0, 5.0) for name in SPACE5}
+        study.tell(trial, sphere(config))
+    end = time.perf_counter()
+    return (end - marks[0]) / window, end - start
+
+
+def _row(label, ours, theirs, target=None):
+    ratio = ours / theirs
+    verdict = "" if target is None else ("  OK" if ratio <= target else f"  MISSES target <= {target}")
+    print(f"{label:<46} hypersweep {ours * 1e3:9.2f} ms   optuna {theirs * 1e3:9.2f} ms   ratio {ratio:5.2f}{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=1000)
+    parser.add_argument("--big", type=int, default=20000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    n = args.trials
+
+    print(f"== ask+tell per trial at trial {n} (5-D, in memory, TPE)")
+    ours, _ = hs_ask_tell(n, "tpe")
+    theirs, _ = optuna_ask_tell(n, "tpe")
+    _row(f"TPE ask+tell at trial {n}", ours, theirs, target=0.5)
+
+    print(f"== {n} trials on SQL storage (random sampler on both sides, so storage cost is what differs)")
+    with tempfile.TemporaryDirectory() as tmp:
+        _, ours = hs_ask_tell(n, "random", f"sqlite:///{tmp}/hs.db")
+        _, theirs = optuna_ask_tell(n, "random", f"sqlite:///{tmp}/optuna.db")
+        _row(f"{n} trials total, SQLite", ours, theirs, target=0.25)
+    if not args.skip_postgres:
+        _, ours = hs_ask_tell(n, "random", args.postgres)
+        _, theirs = optuna_ask_tell(n, "random", args.postgres)
+        _row(f"{n} trials total, PostgreSQL", ours, theirs, target=0.25)
+    print(f"== {n} trials on SQL storage with TPE on both sides")
+    with tempfile.TemporaryDirectory() as tmp:
+        _, ours = hs_ask_tell(n, "tpe", f"sqlite:///{tmp}/hs.db")
+        _, theirs = optuna_ask_tell(n, "tpe", f"sqlite:///{tmp}/optuna.db")
+        _row(f"{n} trials total, SQLite, TPE", ours, theirs)
+
+    print(f"== flatness: engine cost per trial at trial {n} vs trial {args.big} (random sampler)")
+    for label, storage in (("in memory", None), ("SQLite", "sqlite")):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = None if storage is None else f"sqlite:///{os.path.join(tmp, 'flat.db')}"
+            small, _ = hs_ask_tell(n, "random", url)
+            url = None if storage is None else f"sqlite:///{os.path.join(tmp, 'flat2.db')}"
+            big, _ = hs_ask_tell(args.big, "random", url, window=1000)
+        print(f"{label:<12} {small * 1e3:7.3f} ms/trial at {n}, {big * 1e3:7.3f} ms/trial at {args.big}: "
+              f"ratio {big / small:4.2f} ({'flat' if big / small < 1.5 else 'GROWS'})")
+    print("reproduce: python benchmarks/overhead.py", f"--trials {n} --big {args.big}")
+    _ = np  # numpy imported for symmetry with the other benchmarks (BLAS threads set up once)
+
+
+if __name__ == "__main__":
+    main()

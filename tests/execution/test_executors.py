@@ -1,0 +1,114 @@
+"""Executors for real: a process pool and a Dask `LocalCluster`, trial reports across processes, dead workers."""
+
+import os
+
+import pytest
+from objectives import crash_on_big_x, curve, quadratic, with_metadata
+
+import hypersweep as hs
+from hypersweep import TrialState
+from hypersweep.execution import ProcessExecutor, get_executor
+from hypersweep.execution.channel import ReportServer
+
+SPACE = {"x": (0.0, 1.0)}
+
+
+def test_process_executor_runs_trials_in_other_processes():
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    study.optimize(with_metadata, n_trials=6, n_workers=2, executor="process", progress=False)
+    trials = study.trials
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    pids = {t.metadata["pid"] for t in trials}
+    assert os.getpid() not in pids
+
+
+def test_lambdas_cross_process_boundaries():
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    offset = 0.25
+    study.optimize(lambda c: c["x"] + offset, n_trials=4, n_workers=2, executor="process", progress=False)
+    assert all(t.value == pytest.approx(t.config["x"] + 0.25) for t in study.trials)
+
+
+def test_reports_from_worker_processes_reach_the_scheduler():
+    scheduler = hs.get_scheduler("asha", max_resource=9)
+    study = hs.create_study(SPACE, sampler="random", seed=0, scheduler=scheduler)
+    study.optimize(curve, n_trials=16, n_workers=2, executor="process", progress=False)
+    trials = study.trials
+    assert all(len(t.intermediate) >= 1 for t in trials)
+    assert any(t.state == TrialState.PRUNED for t in trials)
+    assert any(t.state == TrialState.COMPLETE and t.last_step == 9 for t in trials)
+
+
+def test_a_dead_worker_fails_its_trial_and_the_search_goes_on():
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    study.optimize(crash_on_big_x, n_trials=12, n_workers=2, executor="process", progress=False)
+    trials = study.trials
+    assert len(trials) == 12 and all(t.is_finished for t in trials)
+    died = [t for t in trials if t.config["x"] > 0.8]
+    assert died, "seed 0 should draw some x > 0.8"
+    assert all(t.state == TrialState.FAILED and "worker failed" in t.fail_reason for t in died)
+    assert all(t.state == TrialState.COMPLETE for t in trials if t.config["x"] <= 0.8)
+
+
+def test_process_pool_recovers_after_a_crash():
+    ex = ProcessExecutor(1)
+    try:
+        with pytest.raises(Exception):
+            ex.submit(os._exit, 1).result()
+        assert ex.submit(abs, -3).result() == 3
+    finally:
+        ex.shutdown()
+
+
+def test_report_server_round_trip():
+    seen = []
+    server = ReportServer(lambda trial_id, step, value: seen.append((trial_id, step, value)) or step == 2)
+    try:
+        channel = server.channel()
+        assert channel.report(7, 1, 0.5) is False
+        assert channel.report(7, 2, 0.25) is True
+        assert seen == [(7, 1, 0.5), (7, 2, 0.25)]
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_client_and_address(dask_client):
+    study = hs.create_study(SPACE, sampler="tpe", seed=0)
+    study.optimize(quadratic, n_trials=10, executor=dask_client, progress=False)
+    assert len(study.get_trials([TrialState.COMPLETE])) == 10
+    study.optimize(quadratic, n_trials=4, executor=dask_client.scheduler.address, progress=False)
+    assert len(study.trials) == 14
+
+
+def test_dask_reports_reach_the_scheduler(dask_client):
+    scheduler = hs.get_scheduler("asha", max_resource=9)
+    study = hs.create_study(SPACE, sampler="random", seed=1, scheduler=scheduler)
+    study.optimize(curve, n_trials=12, executor=dask_client, progress=False)
+    trials = study.trials
+    assert any(t.state == TrialState.PRUNED for t in trials)
+    assert all(t.intermediate for t in trials)
+
+
+def test_dask_killed_worker_fails_the_trial(dask_client):
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    study.optimize(crash_on_big_x, n_trials=6, executor=dask_client, progress=False)
+    trials = study.trials
+    assert len(trials) == 6 and all(t.is_finished for t in trials)
+    assert all(t.state == TrialState.FAILED for t in trials if t.config["x"] > 0.8)
+
+
+def test_executor_name_errors():
+    with pytest.raises(ValueError, match="not known"):
+        get_executor("cluster")
+    with pytest.raises(TypeError, match="executor= must be"):
+        get_executor(3.5)
