@@ -1,6 +1,7 @@
 """Executors for real: a process pool and a Dask `LocalCluster`, trial reports across processes, dead workers."""
 
 import os
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from objectives import crash_on_big_x, curve, quadratic, with_metadata
@@ -53,7 +54,7 @@ def test_a_dead_worker_fails_its_trial_and_the_search_goes_on():
 def test_process_pool_recovers_after_a_crash():
     ex = ProcessExecutor(1)
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(BrokenProcessPool):
             ex.submit(os._exit, 1).result()
         assert ex.submit(abs, -3).result() == 3
     finally:

@@ -59,7 +59,7 @@ def test_an_exception_is_recorded_with_its_message():
     assert all(t.state == TrialState.FAILED for t in study.trials)
     assert study.trials[0].fail_reason.startswith("RuntimeError: out of memory")
     with pytest.raises(ValueError, match="no completed trial"):
-        study.best_trial
+        _ = study.best_trial
 
 
 def test_direction_maximize_picks_the_largest():

@@ -161,7 +161,7 @@ class Space(Mapping[str, Param]):
 
     def decode(self, u: np.ndarray) -> dict[str, Any]:
         """Config at point ``u`` of the unit cube (constants filled in)."""
-        values = dict(zip(self.dims, (self._params[n].decode(x) for n, x in zip(self.dims, u))))
+        values = {n: self._params[n].decode(x) for n, x in zip(self.dims, u, strict=True)}
         return {name: values[name] if name in values else p.decode(0.5) for name, p in self._params.items()}
 
     def grid(self, n_points: int = 10) -> list[dict[str, Any]]:
@@ -174,7 +174,7 @@ class Space(Mapping[str, Param]):
             raise ValueError(f"n_points must be >= 1, got {n_points}")
         names = list(self._params)
         axes = [self._params[n].grid(n_points) for n in names]
-        return [dict(zip(names, combo)) for combo in itertools.product(*axes)]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
 
     def grid_size(self, n_points: int = 10) -> int:
         """How many configs `grid` would return, without building them."""

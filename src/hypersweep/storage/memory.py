@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections import deque
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from hypersweep.storage.base import (
     BaseStorage,
