@@ -21,7 +21,7 @@ from hypersweep.objective import Outcome, TrialHandle, interpret_result, run_tri
 from hypersweep.samplers import BaseSampler, SearchExhausted, get_sampler
 from hypersweep.schedulers import BaseScheduler, Decision, get_scheduler
 from hypersweep.space import Space
-from hypersweep.storage import BaseStorage, StudyNotFound, get_storage
+from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, get_storage
 from hypersweep.trial import Trial, TrialState
 
 __all__ = ["Study", "create_study", "load_study"]
@@ -509,12 +509,37 @@ def create_study(
         heartbeat_interval=heartbeat_interval,
     )
     if existed and not backend.supports_multiple_writers:
+        _refuse_live_writers(study)
         study._maybe_requeue(force=True, grace=-1.0)
     if not record.user_attrs.get("hs:planned"):
         for config in [*starting_points, *(study.sampler.plan(space) or [])]:
             study.enqueue(config)
         backend.set_study_attr(record.study_id, "hs:planned", True)
     return study
+
+
+def _refuse_live_writers(study: Study) -> None:
+    """On a single-writer storage, refuse to resume a study that a live process on this host is running."""
+    host = socket.gethostname()
+    for trial in study.get_trials([TrialState.RUNNING]):
+        owner_host, _, rest = (trial.worker or "").partition(":")
+        pid = rest.partition(":")[0]
+        if owner_host == host and pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            raise MultiWriterNotSupported(
+                f"study {study.name!r} is being run by process {pid} (trial {trial.number} is running there); "
+                f"{type(study.storage).__name__} on SQLite cannot be shared by several processes. Wait for it to "
+                "finish, or use a PostgreSQL or MySQL URL for storage= to run several processes on one study."
+            )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_study(name: str, storage: str | BaseStorage, sampler: str | BaseSampler | None = "tpe",

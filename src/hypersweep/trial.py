@@ -51,7 +51,8 @@ class Trial:
 
     ``value`` is the final objective (None unless COMPLETE, or PRUNED with a last reported value);
     ``intermediate`` maps step -> reported value; ``metadata`` is what the objective returned beside its
-    value; ``user_attrs`` are set by the user, ``system_attrs`` by hypersweep (retries, brackets, artifacts).
+    value; ``user_attrs`` are set by the user, ``system_attrs`` by hypersweep (retries, brackets, artifacts);
+    ``worker`` names the process that ran it ("host:pid:tag").
 
     >>> t = Trial(number=0, config={"x": 1.0}, state=TrialState.COMPLETE, value=2.0)
     >>> t.is_finished, t.last_step
@@ -70,6 +71,7 @@ class Trial:
     system_attrs: dict[str, Any] = field(default_factory=dict)
     fail_reason: str | None = None
     trial_id: int = -1
+    worker: str | None = None
 
     @property
     def is_finished(self) -> bool:

@@ -110,3 +110,19 @@ def test_sqlite_refuses_several_writers(tmp_path):
     storage = hs.get_storage(f"sqlite:///{tmp_path}/x.db")
     with pytest.raises(Exception, match="PostgreSQL or MySQL"):
         storage.check_multiple_writers()
+
+
+def test_sqlite_refuses_a_second_process_on_a_running_study(tmp_path):
+    url = f"sqlite:///{tmp_path}/busy.db"
+    name = "busy"
+    proc = _launch(url, name, n_trials=200, sleep=0.2)
+    try:
+        _wait_for_complete(url, name, 1, proc)
+        with pytest.raises(Exception, match="cannot be shared by several processes"):
+            hs.create_study(SPACE, storage=url, name=name, resume=True)
+    finally:
+        proc.kill()
+        proc.wait()
+    # once that process is gone the study resumes, its interrupted trial re-queued
+    study = hs.create_study(SPACE, storage=url, name=name, resume=True)
+    assert [t.system_attrs.get("retry_of") for t in study.get_trials(["waiting"])] != []

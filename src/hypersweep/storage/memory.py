@@ -124,6 +124,7 @@ class InMemoryStorage(BaseStorage):
                 datetime_start=datetime.now() if state == TrialState.RUNNING else None,
                 system_attrs=copy.deepcopy(dict(system_attrs or {})),
                 trial_id=self._next_trial_id,
+                worker=worker,
             )
             self._next_trial_id += 1
             data.trials.append(trial)
@@ -141,7 +142,7 @@ class InMemoryStorage(BaseStorage):
             while data.waiting:
                 trial = data.trials[data.waiting.popleft()]
                 if trial.state == TrialState.WAITING:  # skip those finished while waiting
-                    claimed = trial.evolve(state=TrialState.RUNNING, datetime_start=datetime.now())
+                    claimed = trial.evolve(state=TrialState.RUNNING, datetime_start=datetime.now(), worker=worker)
                     data.heartbeats[trial.trial_id] = time.time()
                     return self._put(data, claimed)
             return None

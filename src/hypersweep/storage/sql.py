@@ -1,0 +1,767 @@
+"""SQL storage through SQLAlchemy Core: SQLite, PostgreSQL and MySQL/MariaDB with one schema.
+
+Each trial write bumps its study's version under the study row lock: `get_trials(since=v)` misses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, Row
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+
+from hypersweep.storage.base import (
+    BaseStorage,
+    DuplicatedStudyError,
+    StudyNotFound,
+    StudyRecord,
+    TrialAlreadyFinished,
+)
+from hypersweep.trial import Trial, TrialState
+
+__all__ = ["SCHEMA_VERSION", "SQLStorage", "SchemaVersionError", "StorageConnectionError"]
+
+#: Version of the table layout this module writes; bump it (and add a migration) when the layout changes.
+SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
+_UNFINISHED = [s.value for s in TrialState if not s.is_finished]
+_RETRIES = 5
+
+
+class SchemaVersionError(RuntimeError):
+    """The database holds hypersweep tables of a schema version this release cannot use."""
+
+
+class StorageConnectionError(ConnectionError):
+    """The database named by ``storage=`` cannot be reached or opened."""
+
+
+# --- schema ------------------------------------------------------------------------------------------------
+@cache
+def _schema(prefix: str) -> SimpleNamespace:
+    """The tables, with names starting with ``prefix``, in their own `MetaData`."""
+    md = sa.MetaData()
+    when = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+    text = sa.Text()
+    version_table = sa.Table(f"{prefix}schema_version", md, sa.Column("version", sa.Integer, primary_key=True))
+    studies = sa.Table(
+        f"{prefix}studies",
+        md,
+        sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(512), nullable=False, unique=True),
+        sa.Column("direction", sa.String(16), nullable=False),
+        sa.Column("space", text),
+        sa.Column("user_attrs", text, nullable=False),
+        sa.Column("version", sa.BigInteger, nullable=False, default=0),
+        sa.Column("next_number", sa.Integer, nullable=False, default=0),
+        sa.Column("datetime_create", when, nullable=False),
+    )
+    trials = sa.Table(
+        f"{prefix}trials",
+        md,
+        sa.Column("trial_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey(studies.c.study_id), nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("config", text, nullable=False),
+        sa.Column("value", sa.Double),
+        sa.Column("metadata", text, nullable=False),
+        sa.Column("user_attrs", text, nullable=False),
+        sa.Column("system_attrs", text, nullable=False),
+        sa.Column("fail_reason", text),
+        sa.Column("datetime_start", when),
+        sa.Column("datetime_complete", when),
+        sa.Column("heartbeat", sa.Double),  # time.time() of the last sign of life, RUNNING trials only
+        sa.Column("worker", sa.String(255)),
+        sa.Column("version", sa.BigInteger, nullable=False),
+        sa.UniqueConstraint("study_id", "number", name=f"{prefix}uq_trials_number"),
+        sa.Index(f"{prefix}ix_trials_version", "study_id", "version"),
+        sa.Index(f"{prefix}ix_trials_state", "study_id", "state"),
+    )
+    intermediate = sa.Table(
+        f"{prefix}intermediate_values",
+        md,
+        sa.Column("trial_id", sa.Integer, sa.ForeignKey(trials.c.trial_id), primary_key=True),
+        sa.Column("step", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("value", sa.Double),  # NULL stands for a non-finite value (read back as NaN)
+    )
+    t = SimpleNamespace(metadata=md, version=version_table, studies=studies, trials=trials, iv=intermediate)
+    _prepare_statements(t)
+    return t
+
+
+def _prepare_statements(t: SimpleNamespace) -> None:
+    """Build the hot statements once, with bound parameters, so that each call only binds values.
+
+    Trial updates come in pairs (plain, RETURNING the row) for dialects without and with UPDATE ... RETURNING.
+    """
+    s, tr, iv, p = t.studies, t.trials, t.iv, sa.bindparam
+    of_trial = s.c.study_id == sa.select(tr.c.study_id).where(tr.c.trial_id == p("tid")).scalar_subquery()
+    counters = (s.c.study_id, s.c.version, s.c.next_number)
+    t.lock = {}  # "sid" | "tid" -> (bump version and next_number by :n, the same RETURNING, read them back)
+    for key, where in (("sid", s.c.study_id == p("sid")), ("tid", of_trial)):
+        bump = sa.update(s).where(where).values(version=s.c.version + 1, next_number=s.c.next_number + p("n"))
+        t.lock[key] = (bump, bump.returning(*counters), sa.select(*counters).where(where))
+    t.study_version = sa.select(s.c.version).where(s.c.study_id == p("sid"))
+    unfinished = (tr.c.trial_id == p("tid"), tr.c.state.in_(_UNFINISHED))
+    t.touch = sa.update(tr).where(*unfinished).values(version=p("b_version"))
+    finish = (
+        sa.update(tr)
+        .where(*unfinished)
+        .values(
+            state=p("b_state"),
+            value=p("b_value"),
+            metadata=p("b_metadata"),
+            fail_reason=p("b_reason"),
+            datetime_complete=p("b_now"),
+            datetime_start=sa.func.coalesce(tr.c.datetime_start, p("b_now")),
+            heartbeat=None,
+            version=p("b_version"),
+        )
+    )
+    t.finish = (finish, finish.returning(*tr.c))
+    t.oldest_waiting = (
+        sa.select(tr.c.trial_id)
+        .where(tr.c.study_id == p("sid"), tr.c.state == TrialState.WAITING.value)
+        .order_by(tr.c.number)
+        .limit(1)
+    )
+    start = (
+        sa.update(tr)
+        .where(tr.c.trial_id == p("tid"))
+        .values(
+            state=TrialState.RUNNING.value,
+            datetime_start=p("b_now"),
+            heartbeat=p("b_heartbeat"),
+            worker=p("b_worker"),
+            version=p("b_version"),
+        )
+    )
+    t.start = (start, start.returning(*tr.c))
+    t.trial_by_id = sa.select(tr).where(tr.c.trial_id == p("tid"))
+    t.iv_by_id = sa.select(iv.c.trial_id, iv.c.step, iv.c.value).where(iv.c.trial_id == p("tid"))
+    changed = (tr.c.study_id == p("sid"), tr.c.version > p("since"))  # every trial has version >= 1
+    t.changed = sa.select(tr).where(*changed).order_by(tr.c.number)
+    t.iv_changed = (
+        sa.select(iv.c.trial_id, iv.c.step, iv.c.value)
+        .join_from(iv, tr, iv.c.trial_id == tr.c.trial_id)
+        .where(*changed)
+    )
+
+
+def _upsert_step(backend: str, iv: sa.Table) -> Any:
+    """INSERT an intermediate value, overwriting the same (trial_id, step), in the dialect's own words."""
+    if backend == "mysql":
+        stmt = mysql.insert(iv)
+        return stmt.on_duplicate_key_update(value=stmt.inserted.value)
+    stmt = (postgresql.insert if backend == "postgresql" else sqlite.insert)(iv)
+    return stmt.on_conflict_do_update(index_elements=["trial_id", "step"], set_={"value": stmt.excluded.value})
+
+
+# --- small helpers -----------------------------------------------------------------------------------------
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable: {obj!r}")
+
+
+def _dumps(obj: Any) -> str:
+    try:
+        return json.dumps(obj, default=_json_default)
+    except TypeError as exc:
+        raise TypeError(f"storage keeps configs and attributes as JSON; {exc}") from None
+
+
+def _loads(text: str | None, empty: Any = None) -> Any:
+    return empty if text is None else json.loads(text)
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _normalize_url(url: str) -> URL:
+    """Parse ``url``, choosing an installed driver when it names none (``postgresql://``, ``mysql://``)."""
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            f"storage={url!r} is not a database URL; use e.g. 'sqlite:///results.db', "
+            "'postgresql://user:password@host:5432/db' or 'mysql://user:password@host:3306/db'"
+        ) from None
+    backend = parsed.get_backend_name()
+    if "+" not in parsed.drivername:
+        if backend == "postgresql" and importlib.util.find_spec("psycopg") is None:
+            if importlib.util.find_spec("psycopg2") is not None:
+                parsed = parsed.set(drivername="postgresql+psycopg2")
+        elif backend in ("mysql", "mariadb") and importlib.util.find_spec("MySQLdb") is None:
+            if importlib.util.find_spec("pymysql") is not None:
+                parsed = parsed.set(drivername=f"{backend}+pymysql")
+    return parsed
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    """Deadlock or serialization failure: the transaction can simply run again."""
+    code = getattr(exc.orig, "pgcode", None)
+    if code in ("40P01", "40001"):
+        return True
+    args = getattr(exc.orig, "args", ())
+    return bool(args) and args[0] in (1213, 1205)  # MySQL deadlock, lock wait timeout
+
+
+class SQLStorage(BaseStorage):
+    """Studies and trials in a SQL database (SQLite file, PostgreSQL, MySQL/MariaDB).
+
+    Each call is one short transaction of a few prepared statements on a pooled engine. The storage pickles
+    as its URL and reconnects lazily, so worker processes can receive it.
+
+    >>> storage = SQLStorage("sqlite:///:memory:")
+    >>> study = storage.create_study("demo")
+    >>> storage.create_trial(study.study_id, {"x": 1}).number
+    0
+    """
+
+    def __init__(self, url: str, engine_kwargs: dict[str, Any] | None = None, *, table_prefix: str = "hs_") -> None:
+        self._setup(url, engine_kwargs or {}, table_prefix)
+        self._engine  # noqa: B018 - connect now, so that a bad URL fails here and names itself
+
+    def _setup(self, url: str, engine_kwargs: dict[str, Any], table_prefix: str) -> None:
+        self.url = url
+        self.engine_kwargs = dict(engine_kwargs)
+        self.table_prefix = table_prefix
+        self._sa_url = _normalize_url(url)
+        self._masked_url = sa.make_url(url).render_as_string(hide_password=True)  # as the user wrote it
+        self._t = _schema(table_prefix)
+        backend = self._sa_url.get_backend_name()
+        self._backend = "mysql" if backend == "mariadb" else backend
+        if self._backend not in ("sqlite", "postgresql", "mysql"):
+            raise ValueError(
+                f"storage={self._masked_url!r}: SQLStorage takes sqlite://, postgresql:// or mysql:// URLs, "
+                f"got a {backend} URL; use one of those databases, or storage=None to keep trials in memory"
+            )
+        self.supports_multiple_writers = self._backend in ("postgresql", "mysql")
+        self._in_memory = self._backend == "sqlite" and self._sa_url.database in (None, "", ":memory:")
+        self._mutex: threading.RLock | None = threading.RLock() if self._in_memory else None
+        self._engine_: Engine | None = None
+        self._connect_lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self._masked_url!r})"
+
+    # --- engine and transactions -------------------------------------------------------------------------
+    @property
+    def _engine(self) -> Engine:
+        if self._engine_ is not None and self._pid != os.getpid():  # forked: never share pooled sockets
+            self._engine_.dispose(close=False)
+            self._engine_ = None
+        if self._engine_ is None:
+            with self._connect_lock:
+                if self._engine_ is None:
+                    self._pid = os.getpid()
+                    self._engine_ = self._connect()
+        return self._engine_
+
+    def _connect(self) -> Engine:
+        kwargs: dict[str, Any] = {}
+        if self._backend == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30.0, "check_same_thread": False}
+            if self._in_memory:
+                kwargs["poolclass"] = sa.StaticPool
+            else:
+                folder = Path(self._sa_url.database).expanduser().parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StorageConnectionError(
+                        f"cannot open storage={self._masked_url!r}: cannot create its folder {folder} ({exc}); "
+                        "choose a path in a writable folder"
+                    ) from exc
+        elif self._backend == "mysql":
+            kwargs.update(isolation_level="READ COMMITTED", pool_recycle=3600)
+        user = dict(self.engine_kwargs)
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **user.pop("connect_args", {})}
+        kwargs.update(user)
+        try:
+            engine = sa.create_engine(self._sa_url, **kwargs)
+        except ImportError as exc:
+            extra = "postgresql" if self._backend == "postgresql" else "mysql"
+            raise ImportError(
+                f"storage={self._masked_url!r} needs a database driver that is not installed ({exc.name}); "
+                f"install it with: pip install 'hypersweep[{extra}]'"
+            ) from exc
+        if self._backend == "sqlite":
+            _sqlite_events(engine, wal=not self._in_memory)
+        self._write_engine = engine.execution_options(hypersweep_write=True)
+        self._upsert_step = _upsert_step(self._backend, self._t.iv)
+        try:
+            with engine.connect() as conn:
+                conn.rollback()
+        except DBAPIError as exc:
+            engine.dispose()
+            first_line = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+            fix = (
+                "Check that the file's directory is writable"
+                if self._backend == "sqlite"
+                else "Check that the database server is running and that user, password, host, port and "
+                "database name in the URL are right (e.g. 'postgresql://user:password@127.0.0.1:5432/mydb')"
+            )
+            raise StorageConnectionError(f"cannot open storage={self._masked_url!r}: {first_line}. {fix}.") from exc
+        self._ensure_schema(engine)
+        return engine
+
+    def _ensure_schema(self, engine: Engine) -> None:
+        t = self._t
+        for attempt in range(_RETRIES):  # several processes may create the tables at once
+            try:
+                with engine.begin() as conn:
+                    if not sa.inspect(conn).has_table(t.version.name):
+                        t.metadata.create_all(conn, checkfirst=True)
+                    found = conn.execute(sa.select(t.version.c.version)).scalars().all()
+                    if not found:
+                        conn.execute(t.version.insert().values(version=SCHEMA_VERSION))
+                        found = [SCHEMA_VERSION]
+                break
+            except DBAPIError:
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        if found != [SCHEMA_VERSION]:
+            raise SchemaVersionError(
+                f"storage={self._masked_url!r} holds hypersweep tables of schema version "
+                f"{', '.join(map(str, found))}, but this hypersweep reads only version {SCHEMA_VERSION}; "
+                "upgrade hypersweep (pip install -U hypersweep) or point storage= at another database."
+            )
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialize threads on an in-memory SQLite database (one shared connection); no-op otherwise."""
+        if self._mutex is None:
+            yield
+        else:
+            with self._mutex:
+                yield
+
+    def _read(self, fn: Callable[[Connection], _T]) -> _T:
+        with self._locked(), self._engine.begin() as conn:
+            return fn(conn)
+
+    def _write(self, fn: Callable[[Connection], _T]) -> _T:
+        """Run ``fn`` in one write transaction (SQLite: BEGIN IMMEDIATE), again after a deadlock."""
+        self._engine  # noqa: B018 - (re)connect before using the write engine
+        for attempt in range(_RETRIES):
+            try:
+                with self._locked(), self._write_engine.begin() as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if attempt == _RETRIES - 1 or not _is_retryable(exc):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @property
+    def _returning(self) -> bool:
+        return self._engine.dialect.update_returning
+
+    def _bump(self, conn: Connection, key: str, ident: int, new_numbers: int = 0) -> tuple[int, int, int]:
+        """Lock the study row (of study ``sid`` or of trial ``tid``), bump its version and next number.
+
+        Returns (study_id, new version, first new trial number); raises `StudyNotFound` or `KeyError`.
+        """
+        bump, bump_returning, read = self._t.lock[key]
+        params = {key: ident, "n": new_numbers}
+        if self._returning:
+            row = conn.execute(bump_returning, params).first()
+        else:  # MySQL: the UPDATE takes the lock, the SELECT reads our own write
+            row = conn.execute(read, params).first() if conn.execute(bump, params).rowcount else None
+        if row is None:
+            if key == "sid":
+                raise StudyNotFound(f"no study with study_id={ident} in storage={self._masked_url!r}")
+            raise KeyError(f"no trial with trial_id={ident}")
+        return row[0], row[1], row[2] - new_numbers
+
+    def _update_trial(self, conn: Connection, stmts: tuple[Any, Any], params: dict[str, Any]) -> Row | None:
+        """Run an update of trial ``tid``; return its new row, or None when no row matched."""
+        plain, returning = stmts
+        if self._returning:
+            return conn.execute(returning, params).first()
+        if conn.execute(plain, params).rowcount == 0:
+            return None
+        return conn.execute(self._t.trial_by_id, params).first()
+
+    def _not_updated(self, conn: Connection, trial_id: int) -> Exception:
+        """The error for an update of an unfinished trial that matched nothing."""
+        row = conn.execute(self._t.trial_by_id, {"tid": trial_id}).first()
+        if row is None:
+            return KeyError(f"no trial with trial_id={trial_id}")
+        return TrialAlreadyFinished(f"trial {row.number} is already {row.state}; it takes no more writes")
+
+    def _with_steps(self, conn: Connection, rows: Sequence[Row], iv_query: Any, params: Any) -> list[Trial]:
+        """Trials from their ``rows`` plus the intermediate values that ``iv_query`` reads."""
+        if not rows:
+            return []
+        steps: dict[int, dict[int, float]] = {}
+        for trial_id, step, value in conn.execute(iv_query, params):
+            steps.setdefault(trial_id, {})[step] = math.nan if value is None else value
+        return [_to_trial(row, steps.get(row.trial_id, {})) for row in rows]
+
+    def _one(self, conn: Connection, trial_id: int, row: Row | None = None) -> Trial:
+        params = {"tid": trial_id}
+        if row is None:
+            row = conn.execute(self._t.trial_by_id, params).first()
+            if row is None:
+                raise KeyError(f"no trial with trial_id={trial_id}")
+        return self._with_steps(conn, [row], self._t.iv_by_id, params)[0]
+
+    # --- studies -------------------------------------------------------------------------------------------
+    def create_study(
+        self,
+        name: str,
+        direction: str = "minimize",
+        space: dict[str, Any] | None = None,
+        load_if_exists: bool = False,
+    ) -> StudyRecord:
+        space_json = None if space is None else _dumps(space)
+        insert = self._t.studies.insert().values(
+            name=name,
+            direction=direction,
+            space=space_json,
+            user_attrs="{}",
+            version=0,
+            next_number=0,
+            datetime_create=datetime.now(),
+        )
+        for _ in range(2):
+            try:
+                existing = self.get_study(name)
+            except StudyNotFound:
+                try:
+                    study_id = self._write(lambda conn: conn.execute(insert).inserted_primary_key[0])
+                except IntegrityError:  # another process created it in between: look again
+                    continue
+                return StudyRecord(study_id, name, direction, _loads(space_json), {})
+            if load_if_exists:
+                return existing
+            raise DuplicatedStudyError(
+                f"a study named {name!r} already exists in storage={self._masked_url!r}; "
+                "pass resume=True to continue it or choose another name="
+            )
+        raise AssertionError("unreachable")
+
+    def get_study(self, name: str) -> StudyRecord:
+        s = self._t.studies
+        row = self._read(lambda conn: conn.execute(sa.select(s).where(s.c.name == name)).first())
+        if row is None:
+            raise StudyNotFound(f"no study named {name!r} in storage={self._masked_url!r}")
+        return _to_study(row)
+
+    def list_studies(self) -> list[StudyRecord]:
+        s = self._t.studies
+        rows = self._read(lambda conn: conn.execute(sa.select(s).order_by(s.c.study_id)).all())
+        return [_to_study(row) for row in rows]
+
+    def delete_study(self, name: str) -> None:
+        t = self._t
+
+        def delete(conn: Connection) -> None:
+            study_id = conn.execute(sa.select(t.studies.c.study_id).where(t.studies.c.name == name)).scalar()
+            if study_id is None:
+                raise StudyNotFound(f"no study named {name!r} in storage={self._masked_url!r}")
+            self._bump(conn, "sid", study_id)  # take the study lock first, like every writer
+            trial_ids = sa.select(t.trials.c.trial_id).where(t.trials.c.study_id == study_id)
+            conn.execute(sa.delete(t.iv).where(t.iv.c.trial_id.in_(trial_ids)))
+            conn.execute(sa.delete(t.trials).where(t.trials.c.study_id == study_id))
+            conn.execute(sa.delete(t.studies).where(t.studies.c.study_id == study_id))
+
+        self._write(delete)
+
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        s = self._t.studies
+
+        def set_attr(conn: Connection) -> None:
+            query = sa.select(s.c.user_attrs).where(s.c.study_id == study_id).with_for_update()
+            text = conn.execute(query).scalar()
+            if text is None:
+                raise StudyNotFound(f"no study with study_id={study_id} in storage={self._masked_url!r}")
+            attrs = {**json.loads(text), key: value}
+            conn.execute(sa.update(s).where(s.c.study_id == study_id).values(user_attrs=_dumps(attrs)))
+
+        self._write(set_attr)
+
+    # --- trials --------------------------------------------------------------------------------------------
+    def create_trial(
+        self,
+        study_id: int,
+        config: dict[str, Any],
+        state: TrialState = TrialState.RUNNING,
+        system_attrs: dict[str, Any] | None = None,
+        worker: str | None = None,
+    ) -> Trial:
+        state = TrialState(state)
+        if state not in (TrialState.WAITING, TrialState.RUNNING):
+            raise ValueError(f"create_trial takes state waiting or running; got state={state}")
+        running = state == TrialState.RUNNING
+        row = {
+            "study_id": study_id,
+            "state": state.value,
+            "config": _dumps(dict(config)),
+            "metadata": "{}",
+            "user_attrs": "{}",
+            "system_attrs": _dumps(dict(system_attrs or {})),
+            "datetime_start": datetime.now() if running else None,
+            "heartbeat": time.time() if running else None,
+            "worker": worker,
+        }
+
+        def create(conn: Connection) -> tuple[int, int]:
+            _, version, number = self._bump(conn, "sid", study_id, new_numbers=1)
+            result = conn.execute(self._t.trials.insert(), {**row, "number": number, "version": version})
+            return result.inserted_primary_key[0], number
+
+        trial_id, number = self._write(create)
+        return Trial(
+            number=number,
+            config=json.loads(row["config"]),
+            state=state,
+            datetime_start=row["datetime_start"],
+            system_attrs=json.loads(row["system_attrs"]),
+            trial_id=trial_id,
+            worker=worker,
+        )
+
+    def claim_waiting_trial(self, study_id: int, worker: str) -> Trial | None:
+        t = self._t
+
+        def claim(conn: Connection) -> Trial | None:
+            if conn.execute(t.oldest_waiting, {"sid": study_id}).first() is None:
+                return None  # nothing queued: take no lock
+            _, version, _ = self._bump(conn, "sid", study_id)
+            trial_id = conn.execute(t.oldest_waiting, {"sid": study_id}).scalar()  # again, under the lock
+            if trial_id is None:
+                return None
+            params = {
+                "tid": trial_id,
+                "b_now": datetime.now(),
+                "b_heartbeat": time.time(),
+                "b_worker": worker,
+                "b_version": version,
+            }
+            return self._one(conn, trial_id, self._update_trial(conn, t.start, params))
+
+        return self._write(claim)
+
+    def report(self, trial_id: int, step: int, value: float) -> None:
+        row = {"trial_id": trial_id, "step": int(step), "value": _finite(value)}
+
+        def report(conn: Connection) -> None:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            if conn.execute(self._t.touch, {"tid": trial_id, "b_version": version}).rowcount == 0:
+                raise self._not_updated(conn, trial_id)
+            conn.execute(self._upsert_step, row)
+
+        self._write(report)
+
+    def finish_trial(
+        self,
+        trial_id: int,
+        state: TrialState,
+        value: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        fail_reason: str | None = None,
+    ) -> Trial:
+        state = TrialState(state)
+        if not state.is_finished:
+            raise ValueError(f"finish_trial takes state complete, pruned or failed; got state={state}")
+        params = {
+            "tid": trial_id,
+            "b_state": state.value,
+            "b_value": _finite(value),
+            "b_metadata": _dumps(dict(metadata or {})),
+            "b_reason": fail_reason,
+        }
+
+        def finish(conn: Connection) -> Trial:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            row = self._update_trial(conn, self._t.finish, {**params, "b_now": datetime.now(), "b_version": version})
+            if row is None:
+                raise self._not_updated(conn, trial_id)
+            return self._one(conn, trial_id, row)
+
+        return self._write(finish)
+
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
+        tr = self._t.trials
+        column = tr.c.system_attrs if system else tr.c.user_attrs
+
+        def set_attr(conn: Connection) -> None:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            text = conn.execute(sa.select(column).where(tr.c.trial_id == trial_id)).scalar()
+            attrs = _dumps({**json.loads(text), key: value})
+            update = sa.update(tr).where(tr.c.trial_id == trial_id)
+            conn.execute(update.values({column.name: attrs, "version": version}))
+
+        self._write(set_attr)
+
+    def heartbeat(self, trial_ids: Sequence[int]) -> None:
+        if not trial_ids:
+            return
+        tr = self._t.trials
+        alive = (tr.c.trial_id.in_(list(trial_ids)), tr.c.state == TrialState.RUNNING.value)
+        stmt = sa.update(tr).where(*alive).values(heartbeat=time.time())
+        self._write(lambda conn: conn.execute(stmt))  # no version bump: the trial itself did not change
+
+    def requeue_stale_trials(self, study_id: int, grace_seconds: float) -> list[Trial]:
+        tr = self._t.trials
+
+        def requeue(conn: Connection) -> list[Trial]:
+            now = time.time()  # a RUNNING trial without a heartbeat counts as alive now (stale if grace < 0)
+            stale_query = (
+                sa.select(tr.c.trial_id, tr.c.number, tr.c.config, tr.c.system_attrs)
+                .where(
+                    tr.c.study_id == study_id,
+                    tr.c.state == TrialState.RUNNING.value,
+                    sa.func.coalesce(tr.c.heartbeat, now) < now - grace_seconds,
+                )
+                .order_by(tr.c.number)
+            )
+            if not conn.execute(stale_query).first():
+                return []  # the common case: nothing stale, take no lock
+            _, version, first = self._bump(conn, "sid", study_id)
+            stale = conn.execute(stale_query).all()  # again, under the lock
+            if not stale:
+                return []
+            s = self._t.studies
+            reserve = s.c.next_number + len(stale)
+            conn.execute(sa.update(s).where(s.c.study_id == study_id).values(next_number=reserve))
+            failed_at = datetime.now()
+            for offset, old in enumerate(stale):
+                fail = sa.update(tr).where(tr.c.trial_id == old.trial_id)
+                conn.execute(
+                    fail.values(
+                        state=TrialState.FAILED.value,
+                        fail_reason=f"heartbeat lost; re-queued as trial {first + offset}",
+                        datetime_complete=failed_at,
+                        datetime_start=sa.func.coalesce(tr.c.datetime_start, failed_at),
+                        heartbeat=None,
+                        version=version,
+                    )
+                )
+            new_rows = [
+                {
+                    "study_id": study_id,
+                    "number": first + offset,
+                    "state": TrialState.WAITING.value,
+                    "config": old.config,
+                    "metadata": "{}",
+                    "user_attrs": "{}",
+                    "system_attrs": _dumps({**json.loads(old.system_attrs), "retry_of": old.number}),
+                    "version": version,
+                }
+                for offset, old in enumerate(stale)
+            ]
+            conn.execute(tr.insert(), new_rows)
+            numbers = range(first, first + len(stale))
+            query = sa.select(tr).where(tr.c.study_id == study_id, tr.c.number.in_(numbers)).order_by(tr.c.number)
+            return [_to_trial(row, {}) for row in conn.execute(query)]  # new: no intermediate values yet
+
+        return self._write(requeue)
+
+    def get_trials(self, study_id: int, since: int = 0) -> tuple[list[Trial], int]:
+        t = self._t
+
+        def read(conn: Connection) -> tuple[list[Trial], int]:
+            # The cursor first: versions are handed out under the study lock, in commit order, so every
+            # version <= cursor is committed and the trial query, even in a later snapshot, sees it.
+            cursor = conn.execute(t.study_version, {"sid": study_id}).scalar()
+            if cursor is None:
+                raise StudyNotFound(f"no study with study_id={study_id} in storage={self._masked_url!r}")
+            if since >= cursor:
+                return [], cursor
+            params = {"sid": study_id, "since": max(since, 0)}
+            return self._with_steps(conn, conn.execute(t.changed, params).all(), t.iv_changed, params), cursor
+
+        return self._read(read)
+
+    def get_trial(self, trial_id: int) -> Trial:
+        return self._read(lambda conn: self._one(conn, trial_id))
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    def drop_tables(self) -> None:
+        """Drop the hypersweep tables, and every study in them, from the database (tests, cleanup)."""
+        with self._locked():
+            self._t.metadata.drop_all(self._engine)
+
+    def close(self) -> None:
+        if self._engine_ is not None:
+            self._engine_.dispose()
+            self._engine_ = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._in_memory:
+            raise TypeError(
+                f"SQLStorage({self.url!r}) lives in this process's memory and cannot be sent to another; "
+                "use a file or server URL for storage=, e.g. 'sqlite:///results.db'."
+            )
+        return {"url": self.url, "engine_kwargs": self.engine_kwargs, "table_prefix": self.table_prefix}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._setup(state["url"], state["engine_kwargs"], state["table_prefix"])  # connects on first use
+
+
+# --- rows to values ----------------------------------------------------------------------------------------
+def _to_study(row: Row) -> StudyRecord:
+    return StudyRecord(row.study_id, row.name, row.direction, _loads(row.space), _loads(row.user_attrs, {}))
+
+
+def _to_trial(row: Row, intermediate: dict[int, float]) -> Trial:
+    return Trial(
+        number=row.number,
+        config=json.loads(row.config),
+        state=TrialState(row.state),
+        value=row.value,
+        intermediate=intermediate,
+        datetime_start=row.datetime_start,
+        datetime_complete=row.datetime_complete,
+        metadata=json.loads(row.metadata),
+        user_attrs=json.loads(row.user_attrs),
+        system_attrs=json.loads(row.system_attrs),
+        fail_reason=row.fail_reason,
+        trial_id=row.trial_id,
+        worker=row.worker,
+    )
+
+
+def _sqlite_events(engine: Engine, wal: bool) -> None:
+    """Let SQLAlchemy, not the driver, begin transactions: BEGIN IMMEDIATE for writes, BEGIN for reads."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver stops issuing its own BEGIN
+        if wal:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("hypersweep_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,507 @@
+"""Conformance tests every `BaseStorage` must pass: subclass `StorageConformance`, give it a ``storage`` fixture;
+multi-writer backends also run `check_concurrent_writers`, `check_concurrent_claims`, `check_reads_while_writing`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import pytest
+
+from hypersweep.storage.base import (
+    BaseStorage,
+    DuplicatedStudyError,
+    StudyNotFound,
+    StudyRecord,
+    TrialAlreadyFinished,
+)
+from hypersweep.trial import Trial, TrialState
+
+__all__ = [
+    "StorageConformance",
+    "check_concurrent_claims",
+    "check_concurrent_writers",
+    "check_reads_while_writing",
+]
+
+_NESTED_CONFIG: dict[str, Any] = {
+    "lr": 0.001,
+    "tiny": 1e-300,
+    "big": 1.5e300,
+    "negative": -2.5,
+    "count": 12,
+    "huge_int": 2**53,
+    "name": 'adam "w" \\ ünïcödé ✓',
+    "empty": "",
+    "flag": True,
+    "off": False,
+    "nothing": None,
+    "layers": [64, [32, 16], [], ["relu", None, 0.5, False]],
+    "nested": {"a": {"b": [1, {"c": "d"}]}, "e": {}},
+}
+
+
+def _name() -> str:
+    return f"conformance-{uuid.uuid4().hex[:12]}"
+
+
+def _by_number(trials: list[Trial]) -> list[Trial]:
+    return sorted(trials, key=lambda t: t.number)
+
+
+class StorageConformance:
+    """The storage contract as pytest tests; subclass it in a test module and provide ``storage``.
+
+    ``storage`` may be shared between tests: every test creates its own uniquely named studies.
+
+    >>> import pytest
+    >>> from hypersweep.storage import InMemoryStorage
+    >>> class TestInMemoryStorage(StorageConformance):
+    ...     @pytest.fixture
+    ...     def storage(self):
+    ...         return InMemoryStorage()
+    """
+
+    @pytest.fixture
+    def study(self, storage: BaseStorage) -> StudyRecord:
+        """A fresh, uniquely named study in ``storage``."""
+        return storage.create_study(_name())
+
+    # --- studies -------------------------------------------------------------------------------------------
+    def test_create_and_get_study(self, storage: BaseStorage) -> None:
+        name, space = _name(), {"x": {"type": "float", "low": 0.0, "high": 1.0}, "c": ["a", "b", None]}
+        record = storage.create_study(name, direction="maximize", space=space)
+        assert (record.name, record.direction, record.space, record.user_attrs) == (name, "maximize", space, {})
+        got = storage.get_study(name)
+        assert (got.study_id, got.name, got.direction, got.space) == (record.study_id, name, "maximize", space)
+        assert storage.create_study(_name()).space is None
+
+    def test_get_missing_study_raises(self, storage: BaseStorage) -> None:
+        with pytest.raises(StudyNotFound):
+            storage.get_study(_name())
+        with pytest.raises(KeyError):  # StudyNotFound is a KeyError
+            storage.get_study(_name())
+
+    def test_duplicate_name_raises(self, storage: BaseStorage, study: StudyRecord) -> None:
+        with pytest.raises(DuplicatedStudyError, match=study.name):
+            storage.create_study(study.name)
+
+    def test_load_if_exists_returns_the_existing_study(self, storage: BaseStorage, study: StudyRecord) -> None:
+        storage.create_trial(study.study_id, {"x": 1})
+        again = storage.create_study(study.name, direction="maximize", load_if_exists=True)
+        assert (again.study_id, again.direction) == (study.study_id, study.direction)
+        assert storage.create_trial(again.study_id, {"x": 2}).number == 1
+
+    def test_list_studies_oldest_first(self, storage: BaseStorage) -> None:
+        names = [_name() for _ in range(3)]
+        for name in names:
+            storage.create_study(name)
+        listed = [record.name for record in storage.list_studies() if record.name in names]
+        assert listed == names
+
+    def test_delete_study(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        storage.report(trial.trial_id, 1, 0.5)
+        other = storage.create_study(_name())
+        kept = storage.create_trial(other.study_id, {"y": 2})
+        storage.delete_study(study.name)
+        with pytest.raises(StudyNotFound):
+            storage.get_study(study.name)
+        assert study.name not in [record.name for record in storage.list_studies()]
+        with pytest.raises(KeyError):
+            storage.get_trial(trial.trial_id)
+        with pytest.raises(StudyNotFound):
+            storage.delete_study(study.name)
+        assert storage.get_trial(kept.trial_id).config == {"y": 2}  # other studies are untouched
+        reborn = storage.create_study(study.name)
+        assert storage.create_trial(reborn.study_id, {"x": 1}).number == 0
+        assert storage.get_trials(reborn.study_id)[0][0].intermediate == {}
+
+    def test_set_study_attr(self, storage: BaseStorage, study: StudyRecord) -> None:
+        storage.set_study_attr(study.study_id, "owner", "me")
+        storage.set_study_attr(study.study_id, "budget", {"epochs": [1, 3, 9]})
+        storage.set_study_attr(study.study_id, "owner", "you")
+        assert storage.get_study(study.name).user_attrs == {"owner": "you", "budget": {"epochs": [1, 3, 9]}}
+        listed = {record.name: record for record in storage.list_studies()}
+        assert listed[study.name].user_attrs["owner"] == "you"
+
+    # --- creating and claiming trials ----------------------------------------------------------------------
+    def test_trial_numbers_are_sequential_per_study(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trials = [storage.create_trial(study.study_id, {"i": i}) for i in range(5)]
+        assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+        assert len({t.trial_id for t in trials}) == 5
+        other = storage.create_study(_name())
+        assert storage.create_trial(other.study_id, {"i": 0}).number == 0
+        assert storage.create_trial(study.study_id, {"i": 5}, TrialState.WAITING).number == 5
+
+    def test_created_trial_fields(self, storage: BaseStorage, study: StudyRecord) -> None:
+        running = storage.create_trial(study.study_id, {"x": 1}, system_attrs={"bracket": 2}, worker="w1")
+        waiting = storage.create_trial(study.study_id, {"x": 2}, TrialState.WAITING)
+        assert running.state == TrialState.RUNNING and running.datetime_start is not None
+        assert waiting.state == TrialState.WAITING and waiting.datetime_start is None
+        for trial in (running, waiting):
+            stored = storage.get_trial(trial.trial_id)
+            assert (stored.number, stored.config, stored.state) == (trial.number, trial.config, trial.state)
+            assert stored.value is None and stored.intermediate == {} and stored.datetime_complete is None
+        assert storage.get_trial(running.trial_id).system_attrs == {"bracket": 2}
+
+    def test_claim_takes_the_oldest_waiting_trial_once(self, storage: BaseStorage, study: StudyRecord) -> None:
+        assert storage.claim_waiting_trial(study.study_id, "w") is None
+        storage.create_trial(study.study_id, {"x": 0})  # running: never claimed
+        waiting = [storage.create_trial(study.study_id, {"x": i}, TrialState.WAITING) for i in range(1, 4)]
+        claimed = [storage.claim_waiting_trial(study.study_id, "w") for _ in range(3)]
+        assert [t.number for t in claimed] == [t.number for t in waiting]
+        assert all(t.state == TrialState.RUNNING and t.datetime_start is not None for t in claimed)
+        assert [t.config for t in claimed] == [{"x": 1}, {"x": 2}, {"x": 3}]
+        assert storage.claim_waiting_trial(study.study_id, "w") is None
+        assert storage.get_trial(waiting[0].trial_id).state == TrialState.RUNNING
+
+    def test_concurrent_claims_each_trial_once(self, storage: BaseStorage, study: StudyRecord) -> None:
+        for i in range(24):
+            storage.create_trial(study.study_id, {"i": i}, TrialState.WAITING)
+        claimed: list[int] = []
+        errors: list[BaseException] = []
+
+        def claim_all(worker: str) -> None:
+            try:
+                while (trial := storage.claim_waiting_trial(study.study_id, worker)) is not None:
+                    claimed.append(trial.number)
+            except BaseException as exc:  # surfaced below; a thread's exception would be lost
+                errors.append(exc)
+
+        threads = [threading.Thread(target=claim_all, args=(f"w{k}",)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        assert sorted(claimed) == list(range(24))
+
+    # --- reporting and finishing ---------------------------------------------------------------------------
+    def test_report_and_overwrite_step(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        storage.report(trial.trial_id, 1, 0.5)
+        storage.report(trial.trial_id, 3, 0.25)
+        storage.report(trial.trial_id, 1, 0.75)  # same step: overwrite
+        stored = storage.get_trial(trial.trial_id)
+        assert stored.intermediate == {1: 0.75, 3: 0.25}
+        assert stored.last_step == 3 and stored.state == TrialState.RUNNING
+
+    def test_finish_trial(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        storage.report(trial.trial_id, 1, 2.0)
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.25, metadata={"n": 3})
+        assert (finished.state, finished.value, finished.metadata) == (TrialState.COMPLETE, 1.25, {"n": 3})
+        assert finished.intermediate == {1: 2.0} and finished.number == trial.number
+        assert storage.get_trial(trial.trial_id) == finished
+
+    def test_finish_pruned_and_failed(self, storage: BaseStorage, study: StudyRecord) -> None:
+        pruned = storage.create_trial(study.study_id, {"x": 1})
+        failed = storage.create_trial(study.study_id, {"x": 2})
+        assert storage.finish_trial(pruned.trial_id, TrialState.PRUNED, value=0.5).value == 0.5
+        out = storage.finish_trial(failed.trial_id, TrialState.FAILED, fail_reason="ValueError: boom")
+        assert (out.state, out.value, out.fail_reason) == (TrialState.FAILED, None, "ValueError: boom")
+        assert storage.get_trial(failed.trial_id).fail_reason == "ValueError: boom"
+
+    def test_finish_waiting_trial(self, storage: BaseStorage, study: StudyRecord) -> None:
+        waiting = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING)
+        finished = storage.finish_trial(waiting.trial_id, TrialState.FAILED, fail_reason="cancelled")
+        assert finished.state == TrialState.FAILED and finished.datetime_start is not None
+        assert storage.claim_waiting_trial(study.study_id, "w") is None
+
+    def test_finished_trial_takes_no_more_writes(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        storage.report(trial.trial_id, 1, 1.0)
+        storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0)
+        with pytest.raises(TrialAlreadyFinished):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=2.0)
+        with pytest.raises(TrialAlreadyFinished):
+            storage.finish_trial(trial.trial_id, TrialState.FAILED)
+        with pytest.raises(TrialAlreadyFinished):
+            storage.report(trial.trial_id, 2, 0.5)
+        stored = storage.get_trial(trial.trial_id)
+        assert (stored.state, stored.value, stored.intermediate) == (TrialState.COMPLETE, 1.0, {1: 1.0})
+
+    def test_unknown_trial_raises_key_error(self, storage: BaseStorage, study: StudyRecord) -> None:
+        missing = storage.create_trial(study.study_id, {}).trial_id + 10**9
+        with pytest.raises(KeyError):
+            storage.get_trial(missing)
+        with pytest.raises(KeyError):
+            storage.report(missing, 1, 0.5)
+        with pytest.raises(KeyError):
+            storage.finish_trial(missing, TrialState.COMPLETE, value=1.0)
+
+    def test_timings(self, storage: BaseStorage, study: StudyRecord) -> None:
+        before = datetime.now() - timedelta(seconds=5)  # some backends round to the microsecond or second
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        time.sleep(0.01)
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.0)
+        after = datetime.now() + timedelta(seconds=5)
+        assert finished.datetime_start is not None and finished.datetime_complete is not None
+        assert before <= finished.datetime_start <= finished.datetime_complete <= after
+        assert finished.duration is not None and finished.duration >= 0
+        assert storage.get_trial(trial.trial_id).duration == finished.duration
+        assert storage.get_trial(storage.create_trial(study.study_id, {}).trial_id).duration is None
+
+    # --- attributes and JSON -------------------------------------------------------------------------------
+    def test_user_and_system_attrs(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1}, system_attrs={"bracket": 0})
+        storage.set_trial_attr(trial.trial_id, "note", "first")
+        storage.set_trial_attr(trial.trial_id, "tags", ["a", "b"])
+        storage.set_trial_attr(trial.trial_id, "note", "second")
+        storage.set_trial_attr(trial.trial_id, "checkpoint", "/tmp/ckpt/3.pt", system=True)
+        stored = storage.get_trial(trial.trial_id)
+        assert stored.user_attrs == {"note": "second", "tags": ["a", "b"]}
+        assert stored.system_attrs == {"bracket": 0, "checkpoint": "/tmp/ckpt/3.pt"}
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0)
+        assert finished.user_attrs == stored.user_attrs and finished.system_attrs == stored.system_attrs
+
+    def test_json_round_trip(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, _NESTED_CONFIG, system_attrs={"cfg": _NESTED_CONFIG})
+        storage.set_trial_attr(trial.trial_id, "cfg", _NESTED_CONFIG)
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.1, metadata=_NESTED_CONFIG)
+        for got in (trial, finished, storage.get_trial(trial.trial_id), storage.get_trials(study.study_id)[0][0]):
+            assert got.config == _NESTED_CONFIG
+            assert got.system_attrs == {"cfg": _NESTED_CONFIG}
+        for got in (finished, storage.get_trial(trial.trial_id)):
+            assert got.metadata == _NESTED_CONFIG and got.user_attrs == {"cfg": _NESTED_CONFIG}
+            assert isinstance(got.config["flag"], bool) and isinstance(got.config["count"], int)
+            assert got.config["huge_int"] == 2**53 and got.value == 0.1
+
+    def test_metadata_round_trip(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        metadata = {"accuracy": 0.93, "confusion": [[5, 1], [0, 4]], "model": "svc", "converged": True}
+        assert storage.finish_trial(trial.trial_id, TrialState.COMPLETE, 0.5, metadata).metadata == metadata
+        assert storage.get_trial(trial.trial_id).metadata == metadata
+        assert storage.get_trials(study.study_id)[0][0].metadata == metadata
+
+    # --- heartbeats ----------------------------------------------------------------------------------------
+    def test_requeue_stale_trials(self, storage: BaseStorage, study: StudyRecord) -> None:
+        stale = storage.create_trial(study.study_id, {"x": [1, 2]}, system_attrs={"bracket": 1})
+        done = storage.create_trial(study.study_id, {"x": 2})
+        storage.finish_trial(done.trial_id, TrialState.COMPLETE, value=1.0)
+        waiting = storage.create_trial(study.study_id, {"x": 3}, TrialState.WAITING)
+        time.sleep(0.05)
+        requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0)
+        assert len(requeued) == 1
+        new = requeued[0]
+        assert (new.state, new.config, new.number) == (TrialState.WAITING, {"x": [1, 2]}, 3)
+        assert new.system_attrs == {"bracket": 1, "retry_of": stale.number}
+        old = storage.get_trial(stale.trial_id)
+        assert old.state == TrialState.FAILED and old.fail_reason and old.datetime_complete is not None
+        assert storage.get_trial(done.trial_id).state == TrialState.COMPLETE
+        assert storage.get_trial(waiting.trial_id).state == TrialState.WAITING
+        assert storage.requeue_stale_trials(study.study_id, grace_seconds=0) == []
+        claimed = [storage.claim_waiting_trial(study.study_id, "w") for _ in range(2)]
+        assert [t.number for t in claimed] == [waiting.number, new.number]
+
+    def test_heartbeat_keeps_trials_alive(self, storage: BaseStorage, study: StudyRecord) -> None:
+        alive = storage.create_trial(study.study_id, {"x": 1})
+        dead = storage.create_trial(study.study_id, {"x": 2})
+        time.sleep(0.6)
+        storage.heartbeat([alive.trial_id])
+        storage.heartbeat([])
+        requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0.3)
+        assert [t.system_attrs["retry_of"] for t in requeued] == [dead.number]
+        assert storage.get_trial(alive.trial_id).state == TrialState.RUNNING
+        assert storage.requeue_stale_trials(study.study_id, grace_seconds=60) == []
+
+    def test_claim_starts_the_heartbeat_clock(self, storage: BaseStorage, study: StudyRecord) -> None:
+        waiting = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING)
+        time.sleep(0.05)
+        assert storage.requeue_stale_trials(study.study_id, grace_seconds=0) == []  # waiting: never stale
+        storage.claim_waiting_trial(study.study_id, "w")
+        time.sleep(0.05)
+        requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0)
+        assert [t.system_attrs["retry_of"] for t in requeued] == [waiting.number]
+
+    # --- incremental reads ---------------------------------------------------------------------------------
+    def test_get_trials_since_cursor(self, storage: BaseStorage, study: StudyRecord) -> None:
+        sid = study.study_id
+        a, b, c = (storage.create_trial(sid, {"i": i}) for i in range(3))
+        everything, cursor = storage.get_trials(sid)
+        assert [t.number for t in _by_number(everything)] == [0, 1, 2]
+        assert storage.get_trials(sid, since=cursor) == ([], cursor)
+        cursors = [cursor]
+
+        def changed_since_last() -> list[Trial]:
+            trials, new_cursor = storage.get_trials(sid, since=cursors[-1])
+            assert new_cursor > cursors[-1]
+            cursors.append(new_cursor)
+            return _by_number(trials)
+
+        storage.report(b.trial_id, 1, 0.5)
+        assert [(t.number, t.intermediate) for t in changed_since_last()] == [(1, {1: 0.5})]
+        storage.set_trial_attr(c.trial_id, "note", "x")
+        assert [(t.number, t.user_attrs) for t in changed_since_last()] == [(2, {"note": "x"})]
+        storage.set_trial_attr(a.trial_id, "bracket", 1, system=True)
+        assert [(t.number, t.system_attrs) for t in changed_since_last()] == [(0, {"bracket": 1})]
+        storage.finish_trial(a.trial_id, TrialState.COMPLETE, value=3.0)
+        storage.report(b.trial_id, 2, 0.25)
+        changed = changed_since_last()
+        assert [(t.number, t.state) for t in changed] == [(0, TrialState.COMPLETE), (1, TrialState.RUNNING)]
+        assert changed[0].value == 3.0 and changed[1].intermediate == {1: 0.5, 2: 0.25}
+        d = storage.create_trial(sid, {"i": 3}, TrialState.WAITING)
+        assert [(t.number, t.state) for t in changed_since_last()] == [(3, TrialState.WAITING)]
+        storage.claim_waiting_trial(sid, "w")
+        assert [(t.number, t.state) for t in changed_since_last()] == [(d.number, TrialState.RUNNING)]
+        # writes elsewhere neither show up here nor move this study's cursor
+        other = storage.create_study(_name())
+        storage.finish_trial(storage.create_trial(other.study_id, {}).trial_id, TrialState.COMPLETE, value=0.0)
+        assert storage.get_trials(sid, since=cursors[-1]) == ([], cursors[-1])
+        everything, cursor = storage.get_trials(sid, since=0)
+        assert cursor == cursors[-1] and cursors == sorted(cursors)
+        assert [(t.number, t.state) for t in _by_number(everything)] == [
+            (0, TrialState.COMPLETE),
+            (1, TrialState.RUNNING),
+            (2, TrialState.RUNNING),
+            (3, TrialState.RUNNING),
+        ]
+        assert _by_number(everything)[1].intermediate == {1: 0.5, 2: 0.25}
+
+    def test_get_trials_of_an_empty_study(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trials, cursor = storage.get_trials(study.study_id)
+        assert trials == []
+        assert storage.get_trials(study.study_id, since=cursor) == ([], cursor)
+        storage.create_trial(study.study_id, {})
+        trials, later = storage.get_trials(study.study_id, since=cursor)
+        assert [t.number for t in trials] == [0] and later > cursor
+
+    def test_reads_match_returned_trials(self, storage: BaseStorage, study: StudyRecord) -> None:
+        created = storage.create_trial(study.study_id, {"x": 1.5}, TrialState.WAITING, system_attrs={"k": 1})
+        claimed = storage.claim_waiting_trial(study.study_id, "w")
+        assert claimed is not None and claimed.trial_id == created.trial_id
+        assert storage.get_trial(created.trial_id) == claimed
+        assert storage.get_trials(study.study_id)[0] == [claimed]
+
+
+# --- several processes on one study (backends with supports_multiple_writers) ----------------------------------
+def check_concurrent_writers(storage: BaseStorage, n_processes: int = 4, n_trials: int = 100) -> None:
+    """``n_processes`` processes each create, report and finish ``n_trials`` trials of one study at once:
+    the numbers must be 0 .. N-1, each once, and every trial finished. ``storage`` must pickle.
+    """
+    study = storage.create_study(_name())
+    results = _in_processes(_create_and_finish, storage, study.study_id, (n_trials,), n_processes)
+    total = n_processes * n_trials
+    assert sorted(n for numbers in results for n in numbers) == list(range(total))
+    trials, _ = storage.get_trials(study.study_id)
+    assert len(trials) == total and all(t.state == TrialState.COMPLETE for t in trials)
+    assert len({t.config["pid"] for t in trials}) == n_processes
+    assert all(t.intermediate == {1: t.value} for t in trials)
+
+
+def check_concurrent_claims(storage: BaseStorage, n_processes: int = 4, n_waiting: int = 50) -> None:
+    """``n_processes`` processes claim ``n_waiting`` WAITING trials of one study at once: each is claimed once."""
+    study = storage.create_study(_name())
+    for i in range(n_waiting):
+        storage.create_trial(study.study_id, {"i": i}, TrialState.WAITING)
+    results = _in_processes(_claim_until_empty, storage, study.study_id, (), n_processes)
+    assert sorted(n for numbers in results for n in numbers) == list(range(n_waiting))
+    trials, _ = storage.get_trials(study.study_id)
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def check_reads_while_writing(storage: BaseStorage, n_trials: int = 60) -> None:
+    """This process follows `get_trials(since=cursor)` while another writes: it must miss no change."""
+    study = storage.create_study(_name())
+    run = _start(_create_and_finish, storage, study.study_id, (n_trials,), 1, reader=True)
+    seen: dict[int, TrialState] = {}
+    cursor = 0
+    while True:
+        writer_done = not run.processes[0].is_alive()  # read before the last pass, so that it sees everything
+        trials, cursor = storage.get_trials(study.study_id, since=cursor)
+        seen.update({t.number: t.state for t in trials})
+        if writer_done:
+            break
+        time.sleep(0.005)
+    _collect(run)
+    assert seen == {n: TrialState.COMPLETE for n in range(n_trials)}
+
+
+def _create_and_finish(storage: BaseStorage, study_id: int, n: int) -> list[int]:
+    numbers = []
+    for i in range(n):
+        trial = storage.create_trial(study_id, {"i": i, "pid": os.getpid()}, worker=str(os.getpid()))
+        storage.report(trial.trial_id, 1, float(i))
+        storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=float(i))
+        numbers.append(trial.number)
+    return numbers
+
+
+def _claim_until_empty(storage: BaseStorage, study_id: int) -> list[int]:
+    claimed = []
+    while (trial := storage.claim_waiting_trial(study_id, worker=str(os.getpid()))) is not None:
+        claimed.append(trial.number)
+        storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.0)
+    return claimed
+
+
+class _Run(NamedTuple):
+    processes: list[Any]
+    results: Any  # multiprocessing Queue
+    barrier: Any
+
+
+def _process_main(
+    task: Callable[..., Any], storage: BaseStorage, study_id: int, args: tuple, barrier: Any, results: Any
+) -> None:
+    try:
+        barrier.wait(timeout=60)  # start together, so that the processes really overlap
+        results.put(task(storage, study_id, *args))
+    except BaseException as exc:  # send it back rather than die quietly
+        results.put(exc)
+
+
+def _start(
+    task: Callable[..., Any], storage: BaseStorage, study_id: int, args: tuple, n: int, reader: bool = False
+) -> _Run:
+    """Spawn ``n`` processes running ``task``; with ``reader`` this process joins their start barrier."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(n + reader), ctx.Queue()
+    processes = [
+        ctx.Process(target=_process_main, args=(task, storage, study_id, args, barrier, results), daemon=True)
+        for _ in range(n)
+    ]
+    for process in processes:
+        process.start()
+    if reader:
+        barrier.wait(timeout=60)
+    return _Run(processes, results, barrier)  # the barrier must outlive the processes' start
+
+
+def _collect(run: _Run, timeout: float = 120.0) -> list[Any]:
+    """Each process's result; raises what a process raised, or if one dies or the time runs out."""
+    processes, results = run.processes, run.results
+    collected: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(collected) < len(processes):
+            try:
+                collected.append(results.get(timeout=0.2))
+            except queue.Empty:
+                dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"a storage test process died (exit code {dead[0]})") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"storage test processes still running after {timeout} s") from None
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+    for result in collected:
+        if isinstance(result, BaseException):
+            raise result
+    return collected
+
+
+def _in_processes(task: Callable[..., Any], storage: BaseStorage, study_id: int, args: tuple, n: int) -> list[Any]:
+    return _collect(_start(task, storage, study_id, args, n))

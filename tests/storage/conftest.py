@@ -1,0 +1,42 @@
+"""Storage fixtures: one `SQLStorage` per database server per session, in tables of its own.
+
+Each session uses a unique table prefix and drops its tables at the end, so parallel runs never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from hypersweep.storage.sql import SQLStorage, StorageConnectionError
+
+POSTGRES_URL = os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MYSQL_URL = os.environ.get("HYPERSWEEP_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+def _server_storage(url: str) -> Iterator[SQLStorage]:
+    prefix = f"hs_t{uuid.uuid4().hex[:8]}_"
+    try:
+        storage = SQLStorage(url, table_prefix=prefix)
+    except (StorageConnectionError, ImportError) as exc:
+        pytest.skip(f"database server unreachable: {exc}")
+    try:
+        yield storage
+    finally:
+        storage.drop_tables()
+        storage.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_storage() -> Iterator[SQLStorage]:
+    """`SQLStorage` on the PostgreSQL test server (skipped if it is down)."""
+    yield from _server_storage(POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def mysql_storage() -> Iterator[SQLStorage]:
+    """`SQLStorage` on the MariaDB/MySQL test server (skipped if it is down)."""
+    yield from _server_storage(MYSQL_URL)
