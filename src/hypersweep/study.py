@@ -24,9 +24,12 @@ from hypersweep.space import Space
 from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, get_storage
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["Study", "create_study", "load_study"]
+__all__ = ["INTERRUPTED", "Study", "create_study", "load_study"]
 
 logger = logging.getLogger("hypersweep")
+
+#: fail reason of trials cut short by Ctrl-C / SIGTERM (they did not run to the end: not an evaluation)
+INTERRUPTED = "interrupted"
 
 _DIRECTIONS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
 
@@ -419,7 +422,7 @@ class Study:
         except BaseException:
             for future in running:
                 future.cancel()
-            self._fail_running("interrupted")
+            self._fail_running(INTERRUPTED)
             raise
 
     def _fail_running(self, reason: str) -> None:

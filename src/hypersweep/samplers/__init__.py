@@ -12,7 +12,15 @@ from hypersweep.samplers.base import BaseSampler, SearchExhausted, completed_xy
 from hypersweep.samplers.grid import GridSampler
 from hypersweep.samplers.random import RandomSampler
 
-__all__ = ["BaseSampler", "GridSampler", "RandomSampler", "SearchExhausted", "completed_xy", "get_sampler"]
+__all__ = [
+    "BaseSampler",
+    "GridSampler",
+    "RandomSampler",
+    "SearchExhausted",
+    "available_samplers",
+    "completed_xy",
+    "get_sampler",
+]
 
 # name -> "module:Class" (imported on first use), plus default keyword arguments
 _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
@@ -24,6 +32,15 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "bo-rf": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "rf"}),
     "bo-et": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "et"}),
 }
+
+
+def available_samplers() -> list[str]:
+    """Names `get_sampler` accepts.
+
+    >>> "tpe" in available_samplers()
+    True
+    """
+    return list(_REGISTRY)
 
 
 def get_sampler(sampler: str | BaseSampler | None = None, seed: int | None = None, **kwargs: Any) -> BaseSampler:

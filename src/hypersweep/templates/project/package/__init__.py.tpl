@@ -1,0 +1,1 @@
+"""{{project}}: hyperparameter-search problems, one sub-package each (`hypersweep new-problem NAME`)."""
