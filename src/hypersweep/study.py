@@ -356,7 +356,13 @@ class Study:
             if not executor_obj.in_process:
                 import cloudpickle
 
-                payload: Any = cloudpickle.dumps(objective)
+                try:
+                    payload: Any = cloudpickle.dumps(objective)
+                except Exception as exc:
+                    raise TypeError(
+                        f"the objective cannot be sent to {type(executor_obj).__name__} workers: {exc}. Create "
+                        "locks, connections and open files inside the objective, or use executor='thread'"
+                    ) from exc
                 if pass_trial:
                     server = ReportServer(self._on_report, executor_obj.report_host())
             else:

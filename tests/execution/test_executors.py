@@ -113,3 +113,13 @@ def test_executor_name_errors():
         get_executor("cluster")
     with pytest.raises(TypeError, match="executor= must be"):
         get_executor(3.5)
+
+
+def test_an_unpicklable_objective_gets_a_clear_error():
+    import threading
+
+    lock = threading.Lock()
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    with pytest.raises(TypeError, match="cannot be sent to ProcessExecutor workers"):
+        study.optimize(lambda c: lock.locked() or c["x"], n_trials=2, n_workers=2, executor="process", progress=False)
+    assert study.trials == []  # nothing was started, nothing left running
