@@ -14,7 +14,7 @@ import numpy as np
 from hypersweep.space import Space
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["BaseSampler", "SearchExhausted", "completed_xy"]
+__all__ = ["BaseSampler", "SearchExhausted", "completed_xy", "fidelity_xy"]
 
 
 class SearchExhausted(Exception):
@@ -72,3 +72,50 @@ def completed_xy(
     X = space.encode_many([t.config for t in usable])
     y = np.array([t.value for t in usable], dtype=float)
     return X, (-y if direction == "maximize" else y)
+
+
+def fidelity_xy(
+    space: Space, trials: Sequence[Trial], direction: str, min_points: int
+) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Observations at the largest budget that has enough of them (BOHB's rule), for multi-fidelity searches.
+
+    A trial "reached" budget ``b`` when it reported at a step >= b; its value there is the one reported at the
+    largest step <= b. The chosen budget is the largest step at which at least ``min_points`` trials arrived;
+    completed trials that never reported count at every budget with their final value. Returns unit-cube
+    points, losses (lower is better) and the budget (None when no trial reported intermediate values, in which
+    case this is `completed_xy`).
+
+    >>> space = Space({"x": (0.0, 1.0)})
+    >>> ts = [Trial(i, {"x": i / 4}, TrialState.PRUNED, intermediate={1: float(i), 3: i / 2}) for i in range(3)]
+    >>> X, y, budget = fidelity_xy(space, ts, "minimize", min_points=3)
+    >>> budget, y.tolist()
+    (3, [0.0, 0.5, 1.0])
+    """
+    reporting = [t for t in trials if t.intermediate and t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    if not reporting:
+        X, y = completed_xy(space, trials, direction)
+        return X, y, None
+    silent = [t for t in trials if not t.intermediate and t.state == TrialState.COMPLETE and t.has_value]
+    last_steps = np.array(sorted(t.last_step for t in reporting))  # type: ignore[type-var]
+    chosen = None
+    for budget in sorted({s for t in reporting for s in t.intermediate}, reverse=True):
+        reached = len(last_steps) - int(np.searchsorted(last_steps, budget)) + len(silent)
+        if reached >= min_points:
+            chosen = budget
+            break
+    if chosen is None:
+        chosen = min(s for t in reporting for s in t.intermediate)
+    configs, values = [], []
+    for t in reporting:
+        if t.last_step >= chosen:  # type: ignore[operator]
+            step = max(s for s in t.intermediate if s <= chosen) if any(s <= chosen for s in t.intermediate) \
+                else min(t.intermediate)
+            value = t.intermediate[step]
+            if np.isfinite(value):
+                configs.append(t.config)
+                values.append(value)
+    for t in silent:
+        configs.append(t.config)
+        values.append(t.value)
+    y = np.array(values, dtype=float)
+    return space.encode_many(configs), (-y if direction == "maximize" else y), chosen

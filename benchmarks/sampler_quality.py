@@ -1,0 +1,271 @@
+"""Sampler quality: median simple regret of hypersweep's `tpe` and `bo` against Optuna's TPE and random search.
+
+Run: python benchmarks/sampler_quality.py --seeds 10 --budgets 50 100   (add --quick for a 3-seed smoke check)
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one core per worker process
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from hypersweep.samplers import get_sampler  # noqa: E402
+from hypersweep.space import Categorical, Constant, Float, Int, Space  # noqa: E402
+from hypersweep.testing.functions import Ackley, Branin, Hartmann6, Rosenbrock  # noqa: E402
+from hypersweep.trial import Trial, TrialState  # noqa: E402
+
+METHODS = ("hs-tpe", "hs-bo", "optuna-tpe", "random")
+HYPERSWEEP = ("hs-tpe", "hs-bo")
+MATCH_TOLERANCE = 1.05  # "matches" Optuna: median regret at most 5 % above Optuna's
+
+
+# ---------------------------------------------------------------------------------------------------------
+# scikit-learn tuning tasks: CV error (1 - accuracy) on bundled data, folds computed once per process
+# ---------------------------------------------------------------------------------------------------------
+class _CVTask:
+    """Misclassification error of a small model on breast_cancer (569 rows, standardized), averaged over
+    ``repeats`` x 3-fold stratified CV (repeats make the error finer-grained than 1/569)."""
+
+    optimum = None  # unknown: regret is measured against the best error any method found in the run
+    repeats = 2
+    _data: tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]] | None = None
+
+    def _folds(self) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        if _CVTask._data is None:
+            from sklearn.datasets import load_breast_cancer
+            from sklearn.model_selection import RepeatedStratifiedKFold
+            from sklearn.preprocessing import StandardScaler
+
+            X, y = load_breast_cancer(return_X_y=True)
+            X = StandardScaler().fit_transform(X)
+            cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=self.repeats, random_state=0)
+            folds = list(cv.split(X, y))
+            _CVTask._data = (X, y, folds)
+        return _CVTask._data
+
+    def model(self, config: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, config: dict[str, Any]) -> float:
+        X, y, folds = self._folds()
+        wrong = 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence warnings of capped solvers
+            for train, test in folds:
+                model = self.model(config).fit(X[train], y[train])
+                wrong += int(np.sum(model.predict(X[test]) != y[test]))
+        return wrong / (self.repeats * len(y))
+
+
+class SVCTask(_CVTask):
+    """SVC: C and gamma (log scales), kernel, polynomial degree, class weights."""
+
+    name = "svc-cancer"
+    space = Space(
+        {
+            "C": Float(1e-3, 1e3, log=True),
+            "gamma": Float(1e-5, 10.0, log=True),
+            "kernel": Categorical(["rbf", "poly", "sigmoid"]),
+            "degree": Int(2, 5),
+            "class_weight": Categorical([None, "balanced"]),
+            "max_iter": Constant(5000),
+        }
+    )
+
+    def model(self, config):
+        from sklearn.svm import SVC
+
+        return SVC(**config)
+
+
+class SGDTask(_CVTask):
+    """Linear model trained by SGD: loss, penalty, alpha, l1_ratio, learning-rate schedule and eta0, epochs."""
+
+    name = "sgd-cancer"
+    space = Space(
+        {
+            "loss": Categorical(["hinge", "log_loss", "modified_huber"]),
+            "penalty": Categorical(["l2", "l1", "elasticnet"]),
+            "alpha": Float(1e-6, 1.0, log=True),
+            "l1_ratio": Float(0.0, 1.0),
+            "learning_rate": Categorical(["optimal", "invscaling", "adaptive"]),
+            "eta0": Float(1e-4, 1.0, log=True),
+            "max_iter": Int(5, 50, log=True),
+        }
+    )
+
+    def model(self, config):
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(**config, tol=None, random_state=0)
+
+
+TASKS: dict[str, Callable[[], Any]] = {
+    "branin": Branin,
+    "hartmann6": Hartmann6,
+    "rosenbrock-5d": lambda: Rosenbrock(dim=5),
+    "ackley-10d": lambda: Ackley(dim=10),
+    "svc-cancer": SVCTask,
+    "sgd-cancer": SGDTask,
+}
+QUICK_TASKS = ("branin", "hartmann6", "svc-cancer")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# one run: a plain ask/tell loop, the same for every method
+# ---------------------------------------------------------------------------------------------------------
+def _optuna_distributions(space: Space) -> tuple[dict[str, Any], dict[str, Any]]:
+    import optuna.distributions as od
+
+    dists, constants = {}, {}
+    for name, p in space.items():
+        if isinstance(p, Float):
+            dists[name] = od.FloatDistribution(p.low, p.high, log=p.log)
+        elif isinstance(p, Int):
+            dists[name] = od.IntDistribution(p.low, p.high, log=p.log, step=p.step)
+        elif isinstance(p, Categorical):
+            dists[name] = od.CategoricalDistribution(p.choices)
+        else:
+            constants[name] = p.value
+    return dists, constants
+
+
+def run_one(job: tuple[str, str, int, int]) -> tuple[str, str, int, list[float], float]:
+    """(method, task, seed, objective values in order, seconds spent asking)."""
+    method, task_name, seed, budget = job
+    task = TASKS[task_name]()
+    values: list[float] = []
+    asking = 0.0
+    if method == "optuna-tpe":
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+        dists, constants = _optuna_distributions(task.space)
+        for _ in range(budget):
+            start = time.perf_counter()
+            trial = study.ask(dists)
+            asking += time.perf_counter() - start
+            value = task({**trial.params, **constants})
+            study.tell(trial, value)
+            values.append(value)
+    else:
+        name = {"hs-tpe": "tpe", "hs-bo": "bo", "random": "random"}[method]
+        sampler = get_sampler(name, seed=seed)
+        trials: list[Trial] = []
+        for number in range(budget):
+            start = time.perf_counter()
+            config = sampler.ask(task.space, trials, [], "minimize")
+            asking += time.perf_counter() - start
+            value = task(config)
+            trials.append(Trial(number, config, TrialState.COMPLETE, value=value))
+            values.append(value)
+    return method, task_name, seed, values, asking
+
+
+# ---------------------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------------------
+def _ratio(a: float, b: float) -> float:
+    if a == b:
+        return 1.0
+    return a / b if b > 0 else float("inf")
+
+
+def report(
+    results: list[tuple[str, str, int, list[float], float]], tasks: list[str], budgets: list[int], methods: list[str]
+) -> dict[str, Any]:
+    """Print the table of median regrets and ratios; return the medians and the verdicts."""
+    medians: dict[tuple[str, str, int], float] = {}
+    ask_time: dict[str, list[float]] = {m: [] for m in methods}
+    for task_name in tasks:
+        runs = [r for r in results if r[1] == task_name]
+        optimum = TASKS[task_name]().optimum
+        reference = optimum if optimum is not None else min(min(r[3]) for r in runs)
+        for method in methods:
+            mine = [r for r in runs if r[0] == method]
+            best = np.array([np.minimum.accumulate(r[3]) for r in mine])
+            for b in budgets:
+                medians[task_name, method, b] = float(np.median(best[:, b - 1] - reference))
+            ask_time[method] += [r[4] / len(r[3]) for r in mine]
+
+    head = f"{'task':<14}{'budget':>7}" + "".join(f"{m:>12}" for m in methods)
+    ratio_cols = [
+        f"{m}/{peer}" for m in HYPERSWEEP if m in methods for peer in ("optuna-tpe", "random") if peer in methods
+    ]
+    print("\nMedian simple regret (lower is better)")
+    print(head + "".join(f"{c:>22}" for c in ratio_cols))
+    print("-" * (len(head) + 22 * len(ratio_cols)))
+    for task_name in tasks:
+        for b in budgets:
+            row = f"{task_name:<14}{b:>7}" + "".join(f"{medians[task_name, m, b]:>12.4g}" for m in methods)
+            for col in ratio_cols:
+                m, peer = col.split("/")
+                row += f"{_ratio(medians[task_name, m, b], medians[task_name, peer, b]):>22.3f}"
+            print(row)
+    print("\nMean seconds per ask: " + ", ".join(f"{m} {np.mean(t):.4f}" for m, t in ask_time.items()))
+
+    verdicts: dict[str, Any] = {}
+    if "random" in methods and "optuna-tpe" in methods:
+        print(f"\nTargets (match = median regret <= {MATCH_TOLERANCE:.2f} x Optuna's):")
+        for b in budgets:
+            for label, group in [(m, [m]) for m in HYPERSWEEP if m in methods] + [("bo or tpe", list(HYPERSWEEP))]:
+                group = [m for m in group if m in methods]
+                if not group:
+                    continue
+                best = {t: min(medians[t, m, b] for m in group) for t in tasks}
+                beats_random = [t for t in tasks if best[t] < medians[t, "random", b]]
+                matches = [t for t in tasks if best[t] <= MATCH_TOLERANCE * medians[t, "optuna-tpe", b]]
+                need = max(len(tasks) - 1, 1)
+                verdicts[label, b] = (len(beats_random) == len(tasks), len(matches) >= need)
+                print(
+                    f"  budget {b:>4} {label:<10} beats random on every task: "
+                    f"{'YES' if len(beats_random) == len(tasks) else 'no'} ({len(beats_random)}/{len(tasks)}); "
+                    f"matches or beats Optuna TPE on >= {need} of {len(tasks)}: "
+                    f"{'YES' if len(matches) >= need else 'no'} ({len(matches)}/{len(tasks)}; misses: "
+                    f"{', '.join(t for t in tasks if t not in matches) or 'none'})"
+                )
+    return {"medians": medians, "verdicts": verdicts}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="runs per method and task (default 10)")
+    parser.add_argument("--budgets", type=int, nargs="+", default=[50, 100], help="evaluations to report at")
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), help="subset of tasks (default: all)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--quick", action="store_true", help=f"3 seeds on {', '.join(QUICK_TASKS)}")
+    args = parser.parse_args(argv)
+    seeds = 3 if args.quick else args.seeds
+    tasks = args.tasks or list(QUICK_TASKS if args.quick else TASKS)
+    budgets = sorted(set(args.budgets))
+    if seeds < 1 or budgets[0] < 1:
+        parser.error("--seeds and --budgets must be positive")
+
+    logging.getLogger("optuna").setLevel(logging.ERROR)
+    jobs = [(m, t, s, budgets[-1]) for m in args.methods for t in tasks for s in range(seeds)]
+    jobs.sort(key=lambda job: job[0] != "hs-bo")  # the slowest first, for better packing
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
+        results = pool.map(run_one, jobs, chunksize=1)
+    elapsed = time.perf_counter() - start
+    report(results, tasks, budgets, list(args.methods))
+    print(f"\n{len(jobs)} runs in {elapsed:.0f} s on {args.processes} processes.")
+    print("Reproduce: python benchmarks/sampler_quality.py " + " ".join(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    main()

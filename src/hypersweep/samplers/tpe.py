@@ -1,0 +1,367 @@
+"""Tree-structured Parzen Estimator: model good and bad configs with kernel densities, propose max l(x)/g(x).
+
+Works in the unit cube of `Space.encode`; also holds the cube helpers (discrete snapping, encoding cache) BO reuses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import log_ndtr, ndtr, ndtri
+
+from hypersweep.samplers.base import BaseSampler
+from hypersweep.space import Categorical, Int, Space
+from hypersweep.trial import Trial, TrialState
+
+__all__ = ["TPESampler", "default_gamma"]
+
+_MAX_SNAPPED_VALUES = 4096  # Int ranges wider than this are treated as continuous (decode rounds them)
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def default_gamma(n: int) -> int:
+    """How many of ``n`` finished trials form the "good" group: 10 %, at least 1, at most 25.
+
+    >>> default_gamma(9), default_gamma(100), default_gamma(1000)
+    (1, 10, 25)
+    """
+    return min(max(math.ceil(0.1 * n), 1), 25)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# unit-cube helpers shared with the BO sampler
+# ---------------------------------------------------------------------------------------------------------
+class _Layout:
+    """How each searched axis is modelled: categorical (k choices), discrete numeric (value centers), or real."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.dims = space.dims
+        self.n_choices = np.zeros(len(self.dims), dtype=int)  # k for Categorical axes, 0 otherwise
+        self.centers: dict[int, np.ndarray] = {}  # axis -> sorted encoded centers of an Int's values
+        for j, name in enumerate(self.dims):
+            param = space[name]
+            if isinstance(param, Categorical):
+                self.n_choices[j] = len(param.choices)
+            elif isinstance(param, Int) and param.n_values <= _MAX_SNAPPED_VALUES:
+                values = range(param.low, param.high + 1, param.step)
+                self.centers[j] = np.sort([param.encode(v) for v in values])
+        self.cat = np.flatnonzero(self.n_choices > 0)
+        self.num = np.flatnonzero(self.n_choices == 0)
+        # bin edges of discrete numeric axes: halfway between neighbouring centers, 0 and 1 at the ends
+        self.edges = {j: np.concatenate([[0.0], (c[1:] + c[:-1]) / 2, [1.0]]) for j, c in self.centers.items()}
+
+    def snap(self, U: np.ndarray) -> np.ndarray:
+        """Points moved to the encoded value they decode to (choice centers, integer centers); in place."""
+        for j in self.cat:
+            k = self.n_choices[j]
+            U[:, j] = (np.clip(np.floor(U[:, j] * k), 0, k - 1) + 0.5) / k
+        for j, c in self.centers.items():
+            U[:, j] = c[self.bin_index(j, U[:, j])]
+        np.clip(U, 0.0, 1.0, out=U)
+        return U
+
+    def bin_index(self, j: int, u: np.ndarray) -> np.ndarray:
+        """Index of the value bin of discrete numeric axis ``j`` holding each ``u``."""
+        return np.clip(np.searchsorted(self.edges[j], u, side="right") - 1, 0, len(self.centers[j]) - 1)
+
+    def choice_index(self, U: np.ndarray) -> np.ndarray:
+        """Choice indices of the categorical axes, shape (len(U), len(cat))."""
+        k = self.n_choices[self.cat]
+        return np.clip(np.floor(U[:, self.cat] * k), 0, k - 1).astype(int)
+
+
+def _same_space(a: Space | None, b: Space) -> bool:
+    return a is b or (a is not None and a == b)
+
+
+class _EncodingCache:
+    """Unit-cube rows of trial configs, remembered by trial number so a long history is encoded once."""
+
+    def __init__(self) -> None:
+        self.space: Space | None = None
+        self.rows: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
+
+    def _use(self, space: Space) -> None:
+        if space is not self.space:
+            if not _same_space(self.space, space):
+                self.rows = {}
+            self.space = space
+
+    def row(self, space: Space, trial: Trial) -> np.ndarray:
+        """The encoding of ``trial.config`` (call `_use` first)."""
+        hit = self.rows.get(trial.number)
+        if hit is None or (hit[0] is not trial.config and hit[0] != trial.config):
+            hit = (trial.config, space.encode(trial.config))
+            self.rows[trial.number] = hit
+        return hit[1]
+
+    def encode(self, space: Space, trials: Sequence[Trial]) -> np.ndarray:
+        """`Space.encode_many` of the trials' configs."""
+        self._use(space)
+        return _stack([self.row(space, t) for t in trials], len(space.dims))
+
+
+def _stack(rows: list[np.ndarray], n_dims: int) -> np.ndarray:
+    return np.array(rows) if rows else np.empty((0, n_dims))
+
+
+def _split_history(
+    space: Space, trials: Sequence[Trial], direction: str, cache: _EncodingCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, losses) of COMPLETE trials with a value, and the points of PRUNED trials (good or not, they stopped)."""
+    cache._use(space)
+    X, y, X_pruned = [], [], []
+    complete, pruned, isfinite = TrialState.COMPLETE, TrialState.PRUNED, math.isfinite
+    for t in trials:  # one pass: this loop is most of an ask's cost at thousands of trials
+        if t.state is complete:
+            if t.value is not None and isfinite(t.value):
+                X.append(cache.row(space, t))
+                y.append(t.value)
+        elif t.state is pruned:
+            X_pruned.append(cache.row(space, t))
+    d = len(space.dims)
+    losses = np.array(y, dtype=float)
+    return _stack(X, d), (-losses if direction == "maximize" else losses), _stack(X_pruned, d)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Parzen estimators
+# ---------------------------------------------------------------------------------------------------------
+def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, accurate in both tails."""
+    lower = b <= 0  # both in the left tail: log Phi(b) + log(1 - Phi(a)/Phi(b))
+    upper = a >= 0  # both in the right tail: mirror
+    mid = ~(lower | upper)
+    out = np.empty(np.broadcast(a, b).shape)
+    a, b = np.broadcast_to(a, out.shape), np.broadcast_to(b, out.shape)
+    if lower.any():
+        la, lb = log_ndtr(a[lower]), log_ndtr(b[lower])
+        out[lower] = lb + np.log1p(-np.exp(np.minimum(la - lb, -1e-300)))
+    if upper.any():
+        la, lb = log_ndtr(-b[upper]), log_ndtr(-a[upper])
+        out[upper] = lb + np.log1p(-np.exp(np.minimum(la - lb, -1e-300)))
+    if mid.any():
+        out[mid] = np.log(np.maximum(1.0 - ndtr(a[mid]) - ndtr(-b[mid]), 1e-300))
+    return out
+
+
+class _Parzen:
+    """A weighted mixture of kernels over the unit cube: truncated Gaussians on numeric axes (integrated over the
+    value's bin on discrete ones) and smoothed one-hot distributions on categorical axes; the first kernel is a
+    broad prior (Gaussian of sigma 1 at the center, uniform over choices)."""
+
+    def __init__(
+        self,
+        points: np.ndarray,
+        layout: _Layout,
+        prior_weight: float,
+        multivariate: bool,
+        bandwidth: str = "neighbors",
+    ) -> None:
+        n, d = points.shape
+        self.layout, self.multivariate, self.bandwidth = layout, multivariate, bandwidth
+        num, cat = layout.num, layout.cat
+        self.weights = np.concatenate([[prior_weight], np.ones(n)])
+        self.weights /= self.weights.sum()
+        self.log_w = np.log(self.weights)
+        # numeric axes
+        self.mu = np.vstack([np.full((1, len(num)), 0.5), points[:, num]])
+        self.sigma = np.vstack([np.ones((1, len(num))), self._bandwidths(points[:, num])])
+        lo, hi = (0.0 - self.mu) / self.sigma, (1.0 - self.mu) / self.sigma
+        self.trunc_lo, self.trunc_hi = ndtr(lo), ndtr(hi)
+        self.log_z = _log_mass(lo, hi)
+        # categorical axes: kernel i puts p_peak on its choice and p_floor on each other choice
+        k = layout.n_choices[cat].astype(float)
+        self.choice = np.vstack([np.zeros((1, len(cat)), dtype=int), layout.choice_index(points)])
+        smooth = 1.0 / (1.0 + n)  # shrinks as evidence grows; each kernel keeps some mass everywhere
+        p_floor = np.broadcast_to(smooth / k, (n, len(cat)))
+        p_peak = 1.0 - smooth + smooth / k
+        self.log_floor = np.log(np.vstack([1.0 / k[None, :], p_floor]))
+        self.log_peak = np.log(np.vstack([1.0 / k[None, :], np.broadcast_to(p_peak, (n, len(cat)))]))
+        self.n_kernels = n + 1
+
+    def _bandwidths(self, mu: np.ndarray) -> np.ndarray:
+        """Per-kernel, per-axis sigma, clipped to [1 / min(100, n + 1), 1]: the larger distance to the two
+        neighbours along the axis ("neighbors"), or one width per axis from Scott's rule ("scott")."""
+        n, d = mu.shape
+        if n == 0:
+            return np.empty((0, d))
+        low = 1.0 / min(100.0, n + 1.0)
+        if self.bandwidth == "scott":
+            spread = np.std(mu, axis=0) if n > 1 else np.full(d, 0.5)
+            spread = np.maximum(spread, 0.5 / math.sqrt(n))  # a tight cluster keeps some width
+            sigma = np.broadcast_to(spread * n ** (-1.0 / (d + 4)), (n, d))
+        else:
+            order = np.argsort(mu, axis=0)
+            sorted_mu = np.take_along_axis(mu, order, axis=0)
+            padded = np.vstack([np.zeros((1, d)), sorted_mu, np.ones((1, d))])
+            left, right = padded[1:-1] - padded[:-2], padded[2:] - padded[1:-1]
+            if n > 1:  # the outermost points look inwards only, not at the distance to the boundary
+                left[0], right[-1] = right[0], left[-1]
+            gaps = np.maximum(left, right)
+            sigma = np.empty_like(mu)
+            np.put_along_axis(sigma, order, gaps, axis=0)
+        return np.clip(sigma, low, 1.0)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` points drawn from the mixture (numeric axes continuous; snap them afterwards)."""
+        layout = self.layout
+        n_axes = len(layout.dims)
+        shape = (size,) if self.multivariate else (size, n_axes)
+        which = rng.choice(self.n_kernels, size=shape, p=self.weights)
+        if self.multivariate:
+            which = np.repeat(which[:, None], n_axes, axis=1)
+        out = np.empty((size, n_axes))
+        num, cat = layout.num, layout.cat
+        if len(num):
+            w = which[:, num]
+            cols = np.arange(len(num))[None, :]
+            lo, hi = self.trunc_lo[w, cols], self.trunc_hi[w, cols]
+            p = lo + rng.random((size, len(num))) * (hi - lo)
+            z = ndtri(np.clip(p, 1e-300, 1 - 1e-16))
+            out[:, num] = np.clip(self.mu[w, cols] + self.sigma[w, cols] * z, 0.0, 1.0)
+        if len(cat):
+            w = which[:, cat]
+            cols = np.arange(len(cat))[None, :]
+            k = layout.n_choices[cat]
+            keep = rng.random((size, len(cat))) < np.exp(self.log_peak[w, cols]) - np.exp(self.log_floor[w, cols])
+            uniform = rng.integers(0, k, size=(size, len(cat)))
+            out[:, cat] = (np.where(keep, self.choice[w, cols], uniform) + 0.5) / k
+        return out
+
+    def log_pdf(self, U: np.ndarray) -> np.ndarray:
+        """Log density of snapped points ``U`` (a probability mass on discrete axes)."""
+        layout = self.layout
+        real = [c for c, j in enumerate(layout.num) if j not in layout.centers]
+        real_axes = layout.num[real]
+        if self.multivariate:  # (points, kernels): the Gaussian part over real axes as matrix products
+            inv_var = 1.0 / self.sigma[:, real] ** 2
+            mu = self.mu[:, real]
+            u = U[:, real_axes]
+            log_k = -0.5 * ((u * u) @ inv_var.T - 2.0 * u @ (mu * inv_var).T + np.sum(mu * mu * inv_var, axis=1))
+            log_k -= np.sum(np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real], axis=1)
+            for term in self._discrete_terms(U):
+                log_k += term
+            return _logsumexp(log_k + self.log_w[None, :], axis=1)
+        total = np.zeros(len(U))
+        if real:
+            z = (U[:, None, real_axes] - self.mu[None, :, real]) / self.sigma[None, :, real]
+            per_axis = -0.5 * z * z - (np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real])[None]
+            total += _logsumexp(per_axis + self.log_w[None, :, None], axis=1).sum(axis=1)
+        for term in self._discrete_terms(U):
+            total += _logsumexp(term + self.log_w[None, :], axis=1)
+        return total
+
+    def _discrete_terms(self, U: np.ndarray) -> list[np.ndarray]:
+        """Per discrete axis, the (points, kernels) log kernel values: bin masses and choice probabilities."""
+        layout = self.layout
+        terms = []
+        for c, j in enumerate(layout.num):
+            if j in layout.centers:
+                mu, sigma = self.mu[:, c], self.sigma[:, c]
+                idx = layout.bin_index(j, U[:, j])
+                lo, hi = layout.edges[j][idx], layout.edges[j][idx + 1]
+                a = (lo[:, None] - mu[None, :]) / sigma[None, :]
+                b = (hi[:, None] - mu[None, :]) / sigma[None, :]
+                terms.append(_log_mass(a, b) - self.log_z[None, :, c])
+        if len(layout.cat):
+            idx = layout.choice_index(U)
+            for c in range(len(layout.cat)):
+                same = idx[:, c, None] == self.choice[None, :, c]
+                terms.append(np.where(same, self.log_peak[None, :, c], self.log_floor[None, :, c]))
+        return terms
+
+
+def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    top = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(a - top), axis=axis))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the sampler
+# ---------------------------------------------------------------------------------------------------------
+class TPESampler(BaseSampler):
+    """Tree-structured Parzen Estimator (Bergstra et al. 2011), multivariate by default.
+
+    The first ``n_startup_trials`` configs are random. Then the finished trials are split by loss: the best
+    ``gamma(n)`` form the "good" density l(x), the rest the "bad" density g(x); ``n_ei_candidates`` draws from
+    l(x) are scored by l(x)/g(x) and the best is proposed. PRUNED trials and the configs of pending (running)
+    trials count as bad observations (a constant liar), so parallel workers are pushed apart.
+
+    ``multivariate=True`` uses joint kernels (one kernel per observation over all axes), which captures
+    interactions; False models each axis independently (original TPE). Kernel widths come from the distance
+    to the neighbouring observations along each axis (``bandwidth="neighbors"``) or Scott's rule
+    (``"scott"``), never below 1 / min(100, n + 1) of the range. ``gamma`` is a callable
+    n -> number of good trials (default `default_gamma`) or a fraction in (0, 1). ``prior_weight`` is the
+    weight of the broad prior kernel relative to one observation.
+
+    >>> from hypersweep.space import Space
+    >>> sampler = TPESampler(seed=0, n_startup_trials=2)
+    >>> config = sampler.ask(Space({"x": (0.0, 1.0), "kind": ["a", "b"]}), [], [], "minimize")
+    >>> sorted(config)
+    ['kind', 'x']
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        n_ei_candidates: int = 24,
+        gamma: Callable[[int], int] | float | None = None,
+        multivariate: bool = True,
+        prior_weight: float = 1.0,
+        bandwidth: str = "neighbors",
+    ) -> None:
+        super().__init__(seed)
+        if bandwidth not in ("neighbors", "scott"):
+            raise ValueError(f"TPESampler: bandwidth must be 'neighbors' or 'scott', got {bandwidth!r}")
+        self.bandwidth = bandwidth
+        if not isinstance(n_startup_trials, int) or n_startup_trials < 0:
+            raise ValueError(f"TPESampler: n_startup_trials must be an int >= 0, got {n_startup_trials!r}")
+        if not isinstance(n_ei_candidates, int) or n_ei_candidates < 1:
+            raise ValueError(f"TPESampler: n_ei_candidates must be an int >= 1, got {n_ei_candidates!r}")
+        if gamma is not None and not callable(gamma) and not (isinstance(gamma, float) and 0 < gamma < 1):
+            raise ValueError(f"TPESampler: gamma must be a callable n -> int or a fraction in (0, 1), got {gamma!r}")
+        if not prior_weight > 0:
+            raise ValueError(f"TPESampler: prior_weight must be > 0, got {prior_weight!r}")
+        self.n_startup_trials = n_startup_trials
+        self.n_ei_candidates = n_ei_candidates
+        self.gamma = gamma
+        self.multivariate = bool(multivariate)
+        self.prior_weight = float(prior_weight)
+        self._cache = _EncodingCache()
+        self._layout: _Layout | None = None
+
+    def _n_good(self, n: int) -> int:
+        if self.gamma is None:
+            return default_gamma(n)
+        if callable(self.gamma):
+            return int(self.gamma(n))
+        return max(1, math.ceil(self.gamma * n))
+
+    def ask(self, space, trials, pending, direction):
+        if not space.dims:
+            return space.decode(np.empty(0))
+        X, y, X_pruned = _split_history(space, trials, direction, self._cache)
+        if len(y) + len(X_pruned) < max(self.n_startup_trials, 1) or len(y) == 0:
+            return space.sample(self.rng)
+        if self._layout is None or not _same_space(self._layout.space, space):
+            self._layout = _Layout(space)
+        layout = self._layout
+        n_good = min(max(self._n_good(len(y) + len(X_pruned)), 1), len(y))
+        order = np.argsort(y, kind="stable")
+        X_pending = space.encode_many(list(pending))
+        good = X[order[:n_good]]
+        bad = np.vstack([X[order[n_good:]], X_pruned, X_pending])
+        l_model = _Parzen(good, layout, self.prior_weight, self.multivariate, self.bandwidth)
+        g_model = _Parzen(bad, layout, self.prior_weight, self.multivariate, self.bandwidth)
+        candidates = layout.snap(l_model.sample(self.rng, self.n_ei_candidates))
+        score = l_model.log_pdf(candidates) - g_model.log_pdf(candidates)
+        return space.decode(candidates[int(np.argmax(score))])
+
+    def __repr__(self) -> str:
+        return f"TPESampler(seed={self.seed!r}, multivariate={self.multivariate})"

@@ -1,0 +1,149 @@
+"""Oracle objectives with known optima (Branin, Hartmann6, Rosenbrock, Ackley), all minimized.
+
+Each exposes its `space`, is called with a config and knows its `optimum`; regret is ``f(config) - optimum``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from hypersweep.space import Float, Space
+
+__all__ = ["OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "ORACLES"]
+
+
+class OracleFunction:
+    """A test objective over a box: parameters ``x0 .. x{dim-1}``, minimized, with a known `optimum`.
+
+    >>> f = Branin()
+    >>> round(f({"x0": math.pi, "x1": 2.275}) - f.optimum, 6)
+    0.0
+    """
+
+    name: str = "oracle"
+    optimum: float = 0.0
+
+    def __init__(self, bounds: list[tuple[float, float]]) -> None:
+        self.bounds = [(float(lo), float(hi)) for lo, hi in bounds]
+        self.dim = len(self.bounds)
+        self.space = Space({f"x{i}": Float(lo, hi) for i, (lo, hi) in enumerate(self.bounds)})
+
+    def __call__(self, config: Mapping[str, Any]) -> float:
+        x = np.array([config[f"x{i}"] for i in range(self.dim)], dtype=float)
+        return float(self.evaluate(x))
+
+    def evaluate(self, x: np.ndarray) -> float:
+        """The objective at the point ``x`` (one coordinate per parameter)."""
+        raise NotImplementedError
+
+    def regret(self, value: float) -> float:
+        """``value - optimum`` (0 at the optimum)."""
+        return float(value) - self.optimum
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(dim={self.dim})"
+
+
+class Branin(OracleFunction):
+    """Branin-Hoo on [-5, 10] x [0, 15]; three global minima of 0.397887.
+
+    >>> round(Branin()({"x0": 9.42478, "x1": 2.475}), 5)
+    0.39789
+    """
+
+    name = "branin"
+    optimum = 0.39788735772973816
+
+    def __init__(self) -> None:
+        super().__init__([(-5.0, 10.0), (0.0, 15.0)])
+
+    def evaluate(self, x):
+        b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+        return (x[1] - b * x[0] ** 2 + c * x[0] - 6) ** 2 + 10 * (1 - t) * math.cos(x[0]) + 10
+
+
+class Hartmann6(OracleFunction):
+    """Hartmann 6-D on [0, 1]^6; minimum -3.32237 near (0.2017, 0.1500, 0.4769, 0.2753, 0.3117, 0.6573).
+
+    >>> f = Hartmann6()
+    >>> round(f(dict(zip(f.space.dims, [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573]))), 4)
+    -3.3224
+    """
+
+    name = "hartmann6"
+    optimum = -3.3223680114155147
+    _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+    _A = np.array(
+        [
+            [10, 3, 17, 3.5, 1.7, 8],
+            [0.05, 10, 17, 0.1, 8, 14],
+            [3, 3.5, 1.7, 10, 17, 8],
+            [17, 8, 0.05, 10, 0.1, 14],
+        ]
+    )
+    _P = 1e-4 * np.array(
+        [
+            [1312, 1696, 5569, 124, 8283, 5886],
+            [2329, 4135, 8307, 3736, 1004, 9991],
+            [2348, 1451, 3522, 2883, 3047, 6650],
+            [4047, 8828, 8732, 5743, 1091, 381],
+        ]
+    )
+
+    def __init__(self) -> None:
+        super().__init__([(0.0, 1.0)] * 6)
+
+    def evaluate(self, x):
+        return -float(self._ALPHA @ np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1)))
+
+
+class Rosenbrock(OracleFunction):
+    """Rosenbrock's valley on [low, high]^dim (default [-5, 10]^5, as in Surjanovic & Bingham); minimum 0 at 1s.
+
+    >>> Rosenbrock()({f"x{i}": 1.0 for i in range(5)})
+    0.0
+    """
+
+    name = "rosenbrock"
+    optimum = 0.0
+
+    def __init__(self, dim: int = 5, low: float = -5.0, high: float = 10.0) -> None:
+        if dim < 2:
+            raise ValueError(f"Rosenbrock: dim must be >= 2, got dim={dim}")
+        super().__init__([(low, high)] * dim)
+
+    def evaluate(self, x):
+        return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+class Ackley(OracleFunction):
+    """Ackley on [-bound, bound]^dim (default the standard [-32.768, 32.768]^10); minimum 0 at the origin.
+
+    >>> Ackley(dim=2)({"x0": 0.0, "x1": 0.0}) < 1e-12
+    True
+    """
+
+    name = "ackley"
+    optimum = 0.0
+
+    def __init__(self, dim: int = 10, bound: float = 32.768) -> None:
+        if dim < 1 or bound <= 0:
+            raise ValueError(f"Ackley: need dim >= 1 and bound > 0, got dim={dim}, bound={bound}")
+        super().__init__([(-bound, bound)] * dim)
+
+    def evaluate(self, x):
+        a, b, c = 20.0, 0.2, 2 * math.pi
+        return float(-a * math.exp(-b * math.sqrt(np.mean(x**2))) - math.exp(np.mean(np.cos(c * x))) + a + math.e)
+
+
+#: name -> factory of the default instance of each oracle
+ORACLES: dict[str, type[OracleFunction]] = {
+    "branin": Branin,
+    "hartmann6": Hartmann6,
+    "rosenbrock": Rosenbrock,
+    "ackley": Ackley,
+}

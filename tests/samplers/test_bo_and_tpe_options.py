@@ -1,0 +1,158 @@
+"""Options of `BOSampler` and `TPESampler`: every surrogate x acquisition runs, bad arguments fail clearly.
+
+Also the unit-cube helpers they share (snapping discrete axes, the encoding cache).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hypersweep.samplers import get_sampler
+from hypersweep.samplers.bo import BOSampler
+from hypersweep.samplers.tpe import TPESampler, _EncodingCache, _Layout, default_gamma
+from hypersweep.space import Space
+from hypersweep.trial import Trial, TrialState
+
+
+@pytest.mark.parametrize("surrogate", ["gp", "rf", "et"])
+@pytest.mark.parametrize("acquisition", ["ei", "ucb"])
+def test_every_surrogate_and_acquisition_runs(surrogate, acquisition, loop, space, objective):
+    sampler = BOSampler(seed=0, surrogate=surrogate, acquisition=acquisition, n_initial_points=5, n_candidates=200)
+    trials = loop(sampler, space, objective, 12)
+    assert all(space.validate(t.config) == t.config for t in trials)
+    assert min(t.value for t in trials[5:]) < max(t.value for t in trials[:5])
+
+
+@pytest.mark.parametrize("design", ["random", "lhs"])
+def test_initial_design(design):
+    space = Space({"x": (0.0, 1.0), "y": (0.0, 1.0)})
+    sampler = BOSampler(seed=0, initial_design=design, n_initial_points=8)
+    points = []
+    for _ in range(8):  # an equal space rebuilt on every ask (as storage would) keeps the same design
+        fresh = Space.from_dict(space.to_dict())
+        points.append(space.encode(sampler.ask(fresh, [], [space.decode(p) for p in points], "minimize")))
+    points = np.array(points)
+    if design == "lhs":  # one point in each of the 8 slices of every axis
+        for axis in range(2):
+            assert sorted(np.floor(points[:, axis] * 8).astype(int)) == list(range(8))
+    assert len({tuple(p) for p in points}) == 8
+
+
+def test_bo_bounds_the_history_it_models():
+    sampler = BOSampler(seed=0, max_history=40)
+    X = np.arange(100, dtype=float)[:, None] / 100
+    y = np.arange(100, dtype=float)[::-1]  # the most recent are the best
+    y[:5] = -1  # ... except the five oldest
+    Xb, yb = sampler._bounded(X, y)
+    assert len(yb) == 40
+    assert set(range(5)) <= set(np.round(Xb[:, 0] * 100).astype(int).tolist())  # the best are kept
+    assert 99 in np.round(Xb[:, 0] * 100).astype(int)  # and the most recent
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"surrogate": "xgboost"}, "surrogate='xgboost'"),
+        ({"acquisition": "pi"}, "acquisition='pi'"),
+        ({"liar": "cl_median"}, "liar='cl_median'"),
+        ({"initial_design": "sobol"}, "initial_design='sobol'"),
+        ({"n_initial_points": 0}, "n_initial_points"),
+        ({"n_candidates": 0}, "n_candidates"),
+        ({"max_history": 3}, "max_history"),
+        ({"kappa": -1.0}, "kappa"),
+    ],
+)
+def test_bo_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        BOSampler(**kwargs)
+
+
+def test_registry_passes_bad_arguments_through():
+    with pytest.raises(ValueError, match="surrogate='svm'"):
+        get_sampler("bo", surrogate="svm")
+    with pytest.raises(TypeError):
+        get_sampler("tpe", surrogate="gp")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_startup_trials": -1}, "n_startup_trials"),
+        ({"n_ei_candidates": 0}, "n_ei_candidates"),
+        ({"gamma": 1.5}, "gamma"),
+        ({"prior_weight": 0.0}, "prior_weight"),
+        ({"bandwidth": "silverman"}, "bandwidth"),
+    ],
+)
+def test_tpe_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TPESampler(**kwargs)
+
+
+def test_tpe_gamma_forms():
+    assert [default_gamma(n) for n in (1, 10, 11, 250, 10_000)] == [1, 1, 2, 25, 25]
+    space = Space({"x": (0.0, 1.0)})
+    trials = [Trial(i, {"x": i / 20}, TrialState.COMPLETE, value=(i / 20 - 0.25) ** 2) for i in range(20)]
+    for gamma in (0.25, lambda n: 3):
+        config = TPESampler(seed=0, gamma=gamma).ask(space, trials, [], "minimize")
+        assert abs(config["x"] - 0.25) < 0.3
+
+
+def test_tpe_startup_is_random_then_model_based():
+    space = Space({"x": (0.0, 1.0)})
+    sampler = TPESampler(seed=0, n_startup_trials=5)
+    trials = [Trial(i, {"x": 0.1 + 0.01 * i}, TrialState.COMPLETE, value=float(i)) for i in range(4)]
+    assert space.validate(sampler.ask(space, trials, [], "minimize"))
+    trials += [Trial(i, {"x": 0.9}, TrialState.COMPLETE, value=100.0) for i in range(4, 30)]
+    near = [sampler.ask(space, trials, [], "minimize")["x"] for _ in range(20)]
+    assert np.median(near) < 0.5  # drawn towards the good trials at x ~ 0.1
+
+
+def test_layout_snaps_discrete_axes_to_their_values():
+    space = Space({"i": (1, 4), "c": ["a", "b", "c"], "lg": (1, 1000, "log-uniform"), "f": (0.0, 1.0)})
+    layout = _Layout(space)
+    U = np.random.default_rng(0).random((200, 4))
+    snapped = layout.snap(U.copy())
+    for row in snapped:
+        config = space.decode(row)
+        np.testing.assert_allclose(space.encode(config), row, atol=1e-12)  # a snapped point is a value's code
+    np.testing.assert_array_equal(snapped[:, 3], U[:, 3])  # real axes untouched
+
+
+def test_encoding_cache_matches_space_encoding():
+    space = Space({"x": (0.0, 1.0), "k": ["a", "b"]})
+    trials = [Trial(i, {"x": i / 10, "k": "ab"[i % 2]}, TrialState.COMPLETE, value=0.0) for i in range(10)]
+    cache = _EncodingCache()
+    np.testing.assert_array_equal(cache.encode(space, trials), space.encode_many([t.config for t in trials]))
+    changed = [t.evolve(config={"x": 0.5, "k": "a"}) if t.number == 3 else t for t in trials]
+    np.testing.assert_array_equal(cache.encode(space, changed), space.encode_many([t.config for t in changed]))
+    other = Space({"x": (0.0, 2.0), "k": ["a", "b"]})
+    np.testing.assert_array_equal(cache.encode(other, trials), other.encode_many([t.config for t in trials]))
+
+
+@pytest.mark.parametrize("multivariate", [True, False])
+def test_parzen_density_is_normalized_and_matches_its_samples(multivariate):
+    from hypersweep.samplers.tpe import _Parzen
+
+    space = Space({"x": (0.0, 1.0), "i": (1, 5), "c": ["a", "b", "c"]})
+    layout = _Layout(space)
+    rng = np.random.default_rng(0)
+    points = layout.snap(rng.random((7, 3)))
+    parzen = _Parzen(points, layout, prior_weight=1.0, multivariate=multivariate)
+    # integrate over the real axis (midpoint rule), sum over the integers and the choices
+    grid = (np.arange(2000) + 0.5) / 2000
+    total = 0.0
+    masses = {}
+    for i_center in layout.centers[1]:
+        for c_center in (np.arange(3) + 0.5) / 3:
+            U = np.column_stack([grid, np.full_like(grid, i_center), np.full_like(grid, c_center)])
+            density = np.exp(parzen.log_pdf(U))
+            masses[i_center, c_center] = density.mean()
+            total += density.mean()
+    assert total == pytest.approx(1.0, abs=2e-3)
+    # samples land on each (integer, choice) cell as often as the density says
+    draws = layout.snap(parzen.sample(rng, 40_000))
+    for (i_center, c_center), mass in masses.items():
+        freq = np.mean(np.isclose(draws[:, 1], i_center) & np.isclose(draws[:, 2], c_center))
+        assert freq == pytest.approx(mass, abs=0.01)
