@@ -27,10 +27,14 @@ class DaskExecutor(BaseExecutor):
 
         self._owned: list[Any] = []
         if client is None:
-            cluster = LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                **cluster_kwargs,
-            )
+            import dask
+
+            # the worker profiler samples stacks every few ms while holding the GIL: pure-Python trials pay for it
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(
+                    n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    **cluster_kwargs,
+                )
             client = Client(cluster)
             self._owned = [client, cluster]
         elif isinstance(client, str):

@@ -73,7 +73,13 @@ class ProcessExecutor(BaseExecutor):
             # fork is fastest but unsafe once threads run; forkserver is the safe default on Linux
             start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self._context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            # workers fork from a server that has already imported hypersweep (numpy, cloudpickle): each
+            # new worker starts in milliseconds instead of re-importing them
+            self._context.set_forkserver_preload(["hypersweep.objective"])
         self._pools = [self._new_pool() for _ in range(self.n_workers)]
+        for pool in self._pools:  # start the workers now, all at once, rather than on their first trial
+            pool.submit(int)
         self._busy = [0] * self.n_workers
         self._lock = threading.Lock()
 
