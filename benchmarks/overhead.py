@@ -13,8 +13,6 @@ import tempfile
 import time
 import uuid
 
-import numpy as np
-
 import hypersweep as hs
 
 SPACE5 = {f"x{i}": (-5.0, 5.0) for i in range(5)}
@@ -45,6 +43,8 @@ def optuna_ask_tell(n, sampler_name, storage=None, window=100):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=0) if sampler_name == "tpe" else optuna.samplers.RandomSampler(seed=0)
+    if storage and storage.startswith("postgresql://"):  # same driver as hypersweep (psycopg2)
+        storage = storage.replace("postgresql://", "postgresql+psycopg2://", 1)
     study = optuna.create_study(sampler=sampler, storage=storage, study_name=f"b-{uuid.uuid4().hex[:8]}")
     marks = []
     start = time.perf_counter()
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=20000)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--tpe-sql", action="store_true", help="also time TPE on SQLite (Optuna takes minutes)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     n = args.trials
@@ -88,11 +89,12 @@ def main() -> None:
         _, ours = hs_ask_tell(n, "random", args.postgres)
         _, theirs = optuna_ask_tell(n, "random", args.postgres)
         _row(f"{n} trials total, PostgreSQL", ours, theirs, target=0.25)
-    print(f"== {n} trials on SQL storage with TPE on both sides")
-    with tempfile.TemporaryDirectory() as tmp:
-        _, ours = hs_ask_tell(n, "tpe", f"sqlite:///{tmp}/hs.db")
-        _, theirs = optuna_ask_tell(n, "tpe", f"sqlite:///{tmp}/optuna.db")
-        _row(f"{n} trials total, SQLite, TPE", ours, theirs)
+    if args.tpe_sql:
+        print(f"== {n} trials on SQL storage with TPE on both sides")
+        with tempfile.TemporaryDirectory() as tmp:
+            _, ours = hs_ask_tell(n, "tpe", f"sqlite:///{tmp}/hs.db")
+            _, theirs = optuna_ask_tell(n, "tpe", f"sqlite:///{tmp}/optuna.db")
+            _row(f"{n} trials total, SQLite, TPE", ours, theirs)
 
     print(f"== flatness: engine cost per trial at trial {n} vs trial {args.big} (random sampler)")
     for label, storage in (("in memory", None), ("SQLite", "sqlite")):
@@ -104,7 +106,6 @@ def main() -> None:
         print(f"{label:<12} {small * 1e3:7.3f} ms/trial at {n}, {big * 1e3:7.3f} ms/trial at {args.big}: "
               f"ratio {big / small:4.2f} ({'flat' if big / small < 1.5 else 'GROWS'})")
     print("reproduce: python benchmarks/overhead.py", f"--trials {n} --big {args.big}")
-    _ = np  # numpy imported for symmetry with the other benchmarks (BLAS threads set up once)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _schema(prefix: str) -> SimpleNamespace:
         sa.Column("version", sa.BigInteger, nullable=False),
         sa.UniqueConstraint("study_id", "number", name=f"{prefix}uq_trials_number"),
         sa.Index(f"{prefix}ix_trials_version", "study_id", "version"),
-        sa.Index(f"{prefix}ix_trials_state", "study_id", "state"),
+        sa.Index(f"{prefix}ix_trials_state", "study_id", "state", "number"),  # oldest WAITING: one seek
     )
     intermediate = sa.Table(
         f"{prefix}intermediate_values",
