@@ -96,3 +96,9 @@ def test_constant_and_distribution():
 @pytest.mark.parametrize("param", [Int(1, 100, log=True), Float(1e-4, 1.0, log=True), Categorical(["a", None, 3])])
 def test_to_dict_round_trip(param):
     assert Param.from_dict(param.to_dict()) == param
+
+
+def test_log_float_bounds_decode_exactly():
+    p = Float(1e-6, 1e-1, log=True)
+    assert p.decode(0.0) == 1e-6 and p.decode(1.0) == 1e-1
+    assert p.decode(-0.5) == 1e-6 and p.decode(2.0) == 1e-1

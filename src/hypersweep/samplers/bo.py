@@ -14,7 +14,14 @@ from scipy import optimize, stats
 from scipy.special import ndtr
 
 from hypersweep.samplers.base import BaseSampler, completed_xy
-from hypersweep.samplers.tpe import _EncodingCache, _Layout, _same_space
+from hypersweep.samplers.tpe import (
+    _check_multi_fidelity,
+    _EncodingCache,
+    _fidelity_history,
+    _Layout,
+    _same_space,
+    _wants_multi_fidelity,
+)
 from hypersweep.space import Space
 
 __all__ = ["BOSampler"]
@@ -198,6 +205,12 @@ class BOSampler(BaseSampler):
     an evaluated or pending config is never proposed while a new one can be found. PRUNED trials that
     reported a value count with that (pessimistic) value (``consider_pruned``).
 
+    ``multi_fidelity=True`` fits the surrogate BOHB-style (Falkner et al. 2018): on the values at the largest
+    step (budget) reported by at least max(n_initial_points, d + 2) trials, so a search pruned by Hyperband or
+    ASHA learns from its many short trials (trials stopped below that budget are left out, and the initial
+    design runs until the budget has ``n_initial_points`` observations). None (the default) turns it on once
+    any finished trial reported intermediate values.
+
     >>> from hypersweep.space import Space
     >>> sampler = BOSampler(seed=0, surrogate="et")
     >>> sorted(sampler.ask(Space({"x": (0.0, 1.0), "k": ["a", "b"]}), [], [], "minimize"))
@@ -217,8 +230,10 @@ class BOSampler(BaseSampler):
         n_candidates: int = 1000,
         max_history: int = 200,
         consider_pruned: bool = True,
+        multi_fidelity: bool | None = None,
     ) -> None:
         super().__init__(seed)
+        self.multi_fidelity = _check_multi_fidelity("BOSampler", multi_fidelity)
         for arg, value, allowed in (
             ("surrogate", surrogate, _SURROGATES),
             ("acquisition", acquisition, _ACQUISITIONS),
@@ -261,7 +276,11 @@ class BOSampler(BaseSampler):
             return space.decode(np.empty(0))
         if self._layout is None or not _same_space(self._layout.space, space):
             self._layout, self._design = _Layout(space), None
-        X, y = completed_xy(space, trials, direction, include_pruned=self.consider_pruned)
+        if _wants_multi_fidelity(self.multi_fidelity, trials):
+            min_points = max(self.n_initial_points, len(space.dims) + 2)
+            X, y, _, _ = _fidelity_history(space, trials, direction, min_points, self._cache)
+        else:
+            X, y = completed_xy(space, trials, direction, include_pruned=self.consider_pruned)
         finite = np.isfinite(y)
         X, y = X[finite], y[finite]
         if len(y) < max(self.n_initial_points, 2):

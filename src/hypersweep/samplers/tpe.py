@@ -128,6 +128,77 @@ def _split_history(
     return _stack(X, d), (-losses if direction == "maximize" else losses), _stack(X_pruned, d)
 
 
+def _wants_multi_fidelity(setting: bool | None, trials: Sequence[Trial]) -> bool:
+    """The ``multi_fidelity`` option resolved: None (auto) is on once any finished trial reported a step."""
+    if setting is None:
+        return any(t.intermediate for t in trials)
+    return setting
+
+
+def _check_multi_fidelity(owner: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{owner}: multi_fidelity must be True, False or None (auto), got {value!r}")
+    return value
+
+
+def _fidelity_history(
+    space: Space, trials: Sequence[Trial], direction: str, min_points: int, cache: _EncodingCache
+) -> tuple[np.ndarray, np.ndarray, int | None, np.ndarray]:
+    """`fidelity_xy` (same points, losses, order and budget) with cached encodings, plus the points of PRUNED
+    trials left out of it (they stopped below the budget, or never reported): (X, losses, budget, X_pruned).
+
+    The budget is found without scanning every step: the number of trials that reached step b only falls as
+    b grows, so the largest step reached by ``min_points`` trials is the ``min_points``-th largest last step
+    (counting silent completed trials as reaching everything).
+    """
+    cache._use(space)
+    complete, pruned = TrialState.COMPLETE, TrialState.PRUNED
+    reporting, silent, others = [], [], []
+    for t in trials:
+        state = t.state
+        if state == complete:
+            if t.intermediate:
+                reporting.append(t)
+            elif t.has_value:
+                silent.append(t)
+        elif state == pruned:
+            (reporting if t.intermediate else others).append(t)
+    d = len(space.dims)
+    if not reporting:  # `completed_xy`
+        losses = np.array([t.value for t in silent], dtype=float)
+        X, X_pruned = _stack([cache.row(space, t) for t in silent], d), _stack([cache.row(space, t) for t in others], d)
+        return X, (-losses if direction == "maximize" else losses), None, X_pruned
+    last = [max(t.intermediate) for t in reporting]
+    need = min_points - len(silent)
+    if need <= 0:
+        chosen = max(last)
+    elif need <= len(last):
+        chosen = sorted(last, reverse=True)[need - 1]
+    else:
+        chosen = min(min(t.intermediate) for t in reporting)
+    rows, values = [], []
+    for t, top in zip(reporting, last, strict=True):
+        value = None
+        if top >= chosen:
+            inter = t.intermediate
+            if chosen in inter:
+                value = inter[chosen]
+            else:
+                below = [s for s in inter if s <= chosen]
+                value = inter[max(below) if below else min(inter)]
+        if value is not None and math.isfinite(value):
+            rows.append(cache.row(space, t))
+            values.append(value)
+        elif t.state == pruned:
+            others.append(t)
+    for t in silent:
+        rows.append(cache.row(space, t))
+        values.append(t.value)
+    losses = np.array(values, dtype=float)
+    X_pruned = _stack([cache.row(space, t) for t in others], d)
+    return _stack(rows, d), (-losses if direction == "maximize" else losses), chosen, X_pruned
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Parzen estimators
 # ---------------------------------------------------------------------------------------------------------
@@ -299,6 +370,11 @@ class TPESampler(BaseSampler):
     n -> number of good trials (default `default_gamma`) or a fraction in (0, 1). ``prior_weight`` is the
     weight of the broad prior kernel relative to one observation.
 
+    ``multi_fidelity=True`` fits the densities BOHB-style (Falkner et al. 2018): on the values at the largest
+    step (budget) reported by at least max(n_startup_trials, d + 2) trials, so a search pruned by Hyperband or
+    ASHA learns from its many short trials, not only its few COMPLETE ones; trials pruned below that budget
+    count as bad. None (the default) turns it on once any finished trial reported intermediate values.
+
     >>> from hypersweep.space import Space
     >>> sampler = TPESampler(seed=0, n_startup_trials=2)
     >>> config = sampler.ask(Space({"x": (0.0, 1.0), "kind": ["a", "b"]}), [], [], "minimize")
@@ -315,8 +391,10 @@ class TPESampler(BaseSampler):
         multivariate: bool = True,
         prior_weight: float = 1.0,
         bandwidth: str = "neighbors",
+        multi_fidelity: bool | None = None,
     ) -> None:
         super().__init__(seed)
+        self.multi_fidelity = _check_multi_fidelity("TPESampler", multi_fidelity)
         if bandwidth not in ("neighbors", "scott"):
             raise ValueError(f"TPESampler: bandwidth must be 'neighbors' or 'scott', got {bandwidth!r}")
         self.bandwidth = bandwidth
@@ -346,13 +424,21 @@ class TPESampler(BaseSampler):
     def ask(self, space, trials, pending, direction):
         if not space.dims:
             return space.decode(np.empty(0))
-        X, y, X_pruned = _split_history(space, trials, direction, self._cache)
-        if len(y) + len(X_pruned) < max(self.n_startup_trials, 1) or len(y) == 0:
-            return space.sample(self.rng)
+        if _wants_multi_fidelity(self.multi_fidelity, trials):
+            # BOHB: model the largest budget with enough observations; random until it has n_startup_trials
+            min_points = max(self.n_startup_trials, len(space.dims) + 2)
+            X, y, _, X_pruned = _fidelity_history(space, trials, direction, min_points, self._cache)
+            if len(y) < max(self.n_startup_trials, 1):
+                return space.sample(self.rng)
+        else:
+            X, y, X_pruned = _split_history(space, trials, direction, self._cache)
+            if len(y) + len(X_pruned) < max(self.n_startup_trials, 1) or len(y) == 0:
+                return space.sample(self.rng)
+        n_seen = len(y) + len(X_pruned)
         if self._layout is None or not _same_space(self._layout.space, space):
             self._layout = _Layout(space)
         layout = self._layout
-        n_good = min(max(self._n_good(len(y) + len(X_pruned)), 1), len(y))
+        n_good = min(max(self._n_good(n_seen), 1), len(y))
         order = np.argsort(y, kind="stable")
         X_pending = space.encode_many(list(pending))
         good = X[order[:n_good]]

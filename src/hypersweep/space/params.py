@@ -197,8 +197,11 @@ class Float(_Range):
         return (x - lo) / (hi - lo)
 
     def decode(self, u):
+        u = float(u)
+        if u <= 0.0 or u >= 1.0:  # the bounds exactly, not exp(log(bound)) one ulp away
+            return self.low if u <= 0.0 else self.high
         lo, hi = self._bounds()
-        x = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
+        x = lo + u * (hi - lo)
         return float(min(max(math.exp(x) if self.log else x, self.low), self.high))
 
     def grid(self, n_points):
