@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from hypersweep.samplers import get_sampler
+from hypersweep.samplers._cube import _EncodingCache, _Layout
 from hypersweep.samplers.bo import BOSampler
-from hypersweep.samplers.tpe import TPESampler, _EncodingCache, _Layout, default_gamma
+from hypersweep.samplers.tpe import TPESampler, default_gamma
 from hypersweep.space import Space
 from hypersweep.trial import Trial, TrialState
 

@@ -6,6 +6,7 @@ A sampler holds no storage and no threads: it is a function of what it is shown 
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from hypersweep.space import Space
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["BaseSampler", "SearchExhausted", "completed_xy", "fidelity_xy"]
+__all__ = ["BaseSampler", "SearchExhausted", "completed_xy", "fidelity_xy", "select_fidelity"]
 
 
 class SearchExhausted(Exception):
@@ -74,16 +75,54 @@ def completed_xy(
     return X, (-y if direction == "maximize" else y)
 
 
+def select_fidelity(
+    trials: Sequence[Trial], min_points: int
+) -> tuple[list[tuple[Trial, float]], int | None, list[Trial]]:
+    """Which observations a multi-fidelity model fits (BOHB's rule: the largest budget with enough results).
+
+    When at least ``min_points`` trials COMPLETE (or none reported intermediate values) those are used with
+    their final values (budget None). Otherwise the budget is the largest step that ``min_points`` trials
+    reached (reported at a step >= it; completed trials that never reported count as reaching every step),
+    and each such trial is observed through the value it reported at the largest step <= the budget.
+    Returns the (trial, value) pairs, the budget, and the PRUNED trials left out of the pairs.
+
+    >>> ts = [Trial(i, {"x": i / 4}, TrialState.PRUNED, intermediate={1: float(i), 3: i / 2}) for i in range(3)]
+    >>> pairs, budget, left_out = select_fidelity(ts, min_points=3)
+    >>> budget, [value for _, value in pairs], left_out
+    (3, [0.0, 0.5, 1.0], [])
+    """
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.has_value]
+    reporting = [t for t in trials if t.intermediate and t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    if not reporting or len(complete) >= min_points:
+        return [(t, t.value) for t in complete], None, [t for t in trials if t.state == TrialState.PRUNED]  # type: ignore[misc]
+    silent = [t for t in complete if not t.intermediate]
+    last = [max(t.intermediate) for t in reporting]
+    need = min_points - len(silent)
+    if need <= 0:
+        budget = max(last)
+    elif need <= len(last):
+        budget = sorted(last, reverse=True)[need - 1]  # reached-by counts only fall as the step grows
+    else:
+        budget = min(min(t.intermediate) for t in reporting)
+    pairs: list[tuple[Trial, float]] = []
+    left_out = [t for t in trials if t.state == TrialState.PRUNED and not t.intermediate]
+    for t, top in zip(reporting, last, strict=True):
+        value = None
+        if top >= budget:
+            below = [step for step in t.intermediate if step <= budget]
+            value = t.intermediate[max(below) if below else min(t.intermediate)]
+        if value is not None and math.isfinite(value):
+            pairs.append((t, value))
+        elif t.state == TrialState.PRUNED:
+            left_out.append(t)
+    pairs += [(t, t.value) for t in silent]  # type: ignore[misc]
+    return pairs, budget, left_out
+
+
 def fidelity_xy(
     space: Space, trials: Sequence[Trial], direction: str, min_points: int
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """Observations at the largest budget that has enough of them (BOHB's rule), for multi-fidelity searches.
-
-    A trial "reached" budget ``b`` when it reported at a step >= b; its value there is the one reported at the
-    largest step <= b. The chosen budget is the largest step at which at least ``min_points`` trials arrived;
-    completed trials that never reported count at every budget with their final value. Returns unit-cube
-    points, losses (lower is better) and the budget (None when no trial reported intermediate values, in which
-    case this is `completed_xy`).
+    """`select_fidelity` as unit-cube points and losses (lower is better), plus the budget.
 
     >>> space = Space({"x": (0.0, 1.0)})
     >>> ts = [Trial(i, {"x": i / 4}, TrialState.PRUNED, intermediate={1: float(i), 3: i / 2}) for i in range(3)]
@@ -91,31 +130,7 @@ def fidelity_xy(
     >>> budget, y.tolist()
     (3, [0.0, 0.5, 1.0])
     """
-    reporting = [t for t in trials if t.intermediate and t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    if not reporting:
-        X, y = completed_xy(space, trials, direction)
-        return X, y, None
-    silent = [t for t in trials if not t.intermediate and t.state == TrialState.COMPLETE and t.has_value]
-    last_steps = np.array(sorted(t.last_step for t in reporting))  # type: ignore[type-var]
-    chosen = None
-    for budget in sorted({s for t in reporting for s in t.intermediate}, reverse=True):
-        reached = len(last_steps) - int(np.searchsorted(last_steps, budget)) + len(silent)
-        if reached >= min_points:
-            chosen = budget
-            break
-    if chosen is None:
-        chosen = min(s for t in reporting for s in t.intermediate)
-    configs, values = [], []
-    for t in reporting:
-        if t.last_step >= chosen:  # type: ignore[operator]
-            step = max(s for s in t.intermediate if s <= chosen) if any(s <= chosen for s in t.intermediate) \
-                else min(t.intermediate)
-            value = t.intermediate[step]
-            if np.isfinite(value):
-                configs.append(t.config)
-                values.append(value)
-    for t in silent:
-        configs.append(t.config)
-        values.append(t.value)
-    y = np.array(values, dtype=float)
-    return space.encode_many(configs), (-y if direction == "maximize" else y), chosen
+    pairs, budget, _ = select_fidelity(trials, min_points)
+    y = np.array([value for _, value in pairs], dtype=float)
+    X = space.encode_many([t.config for t, _ in pairs])
+    return X, (-y if direction == "maximize" else y), budget

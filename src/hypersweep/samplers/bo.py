@@ -13,8 +13,7 @@ import numpy as np
 from scipy import optimize, stats
 from scipy.special import ndtr
 
-from hypersweep.samplers.base import BaseSampler, completed_xy
-from hypersweep.samplers.tpe import (
+from hypersweep.samplers._cube import (
     _check_multi_fidelity,
     _EncodingCache,
     _fidelity_history,
@@ -22,6 +21,7 @@ from hypersweep.samplers.tpe import (
     _same_space,
     _wants_multi_fidelity,
 )
+from hypersweep.samplers.base import BaseSampler, completed_xy
 from hypersweep.space import Space
 
 __all__ = ["BOSampler"]

@@ -1,0 +1,137 @@
+"""Unit-cube helpers the model-based samplers (TPE, BO) share: axis layout and snapping, an encoding cache,
+and the histories they fit (completed trials, or multi-fidelity observations)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hypersweep.samplers.base import select_fidelity
+from hypersweep.space import Categorical, Int, Space
+from hypersweep.trial import Trial, TrialState
+
+_MAX_SNAPPED_VALUES = 4096  # Int ranges wider than this are treated as continuous (decode rounds them)
+
+
+class _Layout:
+    """How each searched axis is modelled: categorical (k choices), discrete numeric (value centers), or real."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.dims = space.dims
+        self.n_choices = np.zeros(len(self.dims), dtype=int)  # k for Categorical axes, 0 otherwise
+        self.centers: dict[int, np.ndarray] = {}  # axis -> sorted encoded centers of an Int's values
+        for j, name in enumerate(self.dims):
+            param = space[name]
+            if isinstance(param, Categorical):
+                self.n_choices[j] = len(param.choices)
+            elif isinstance(param, Int) and param.n_values <= _MAX_SNAPPED_VALUES:
+                values = range(param.low, param.high + 1, param.step)
+                self.centers[j] = np.sort([param.encode(v) for v in values])
+        self.cat = np.flatnonzero(self.n_choices > 0)
+        self.num = np.flatnonzero(self.n_choices == 0)
+        # bin edges of discrete numeric axes: halfway between neighbouring centers, 0 and 1 at the ends
+        self.edges = {j: np.concatenate([[0.0], (c[1:] + c[:-1]) / 2, [1.0]]) for j, c in self.centers.items()}
+
+    def snap(self, U: np.ndarray) -> np.ndarray:
+        """Points moved to the encoded value they decode to (choice centers, integer centers); in place."""
+        for j in self.cat:
+            k = self.n_choices[j]
+            U[:, j] = (np.clip(np.floor(U[:, j] * k), 0, k - 1) + 0.5) / k
+        for j, c in self.centers.items():
+            U[:, j] = c[self.bin_index(j, U[:, j])]
+        np.clip(U, 0.0, 1.0, out=U)
+        return U
+
+    def bin_index(self, j: int, u: np.ndarray) -> np.ndarray:
+        """Index of the value bin of discrete numeric axis ``j`` holding each ``u``."""
+        return np.clip(np.searchsorted(self.edges[j], u, side="right") - 1, 0, len(self.centers[j]) - 1)
+
+    def choice_index(self, U: np.ndarray) -> np.ndarray:
+        """Choice indices of the categorical axes, shape (len(U), len(cat))."""
+        k = self.n_choices[self.cat]
+        return np.clip(np.floor(U[:, self.cat] * k), 0, k - 1).astype(int)
+
+
+def _same_space(a: Space | None, b: Space) -> bool:
+    return a is b or (a is not None and a == b)
+
+
+class _EncodingCache:
+    """Unit-cube rows of trial configs, remembered by trial number so a long history is encoded once."""
+
+    def __init__(self) -> None:
+        self.space: Space | None = None
+        self.rows: dict[int, tuple[dict[str, Any], np.ndarray]] = {}
+
+    def _use(self, space: Space) -> None:
+        if space is not self.space:
+            if not _same_space(self.space, space):
+                self.rows = {}
+            self.space = space
+
+    def row(self, space: Space, trial: Trial) -> np.ndarray:
+        """The encoding of ``trial.config`` (call `_use` first)."""
+        hit = self.rows.get(trial.number)
+        if hit is None or (hit[0] is not trial.config and hit[0] != trial.config):
+            hit = (trial.config, space.encode(trial.config))
+            self.rows[trial.number] = hit
+        return hit[1]
+
+    def encode(self, space: Space, trials: Sequence[Trial]) -> np.ndarray:
+        """`Space.encode_many` of the trials' configs."""
+        self._use(space)
+        return _stack([self.row(space, t) for t in trials], len(space.dims))
+
+
+def _stack(rows: list[np.ndarray], n_dims: int) -> np.ndarray:
+    return np.array(rows) if rows else np.empty((0, n_dims))
+
+
+def _split_history(
+    space: Space, trials: Sequence[Trial], direction: str, cache: _EncodingCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, losses) of COMPLETE trials with a value, and the points of PRUNED trials (good or not, they stopped)."""
+    cache._use(space)
+    X, y, X_pruned = [], [], []
+    complete, pruned, isfinite = TrialState.COMPLETE, TrialState.PRUNED, math.isfinite
+    for t in trials:  # one pass: this loop is most of an ask's cost at thousands of trials
+        if t.state is complete:
+            if t.value is not None and isfinite(t.value):
+                X.append(cache.row(space, t))
+                y.append(t.value)
+        elif t.state is pruned:
+            X_pruned.append(cache.row(space, t))
+    d = len(space.dims)
+    losses = np.array(y, dtype=float)
+    return _stack(X, d), (-losses if direction == "maximize" else losses), _stack(X_pruned, d)
+
+
+def _wants_multi_fidelity(setting: bool | None, trials: Sequence[Trial]) -> bool:
+    """The ``multi_fidelity`` option resolved: None (auto) is on once any finished trial reported a step."""
+    if setting is None:
+        return any(t.intermediate for t in trials)
+    return setting
+
+
+def _check_multi_fidelity(owner: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{owner}: multi_fidelity must be True, False or None (auto), got {value!r}")
+    return value
+
+
+def _fidelity_history(
+    space: Space, trials: Sequence[Trial], direction: str, min_points: int, cache: _EncodingCache
+) -> tuple[np.ndarray, np.ndarray, int | None, np.ndarray]:
+    """`fidelity_xy` with cached encodings, plus the points of the PRUNED trials it left out:
+    (X, losses, budget, X_pruned)."""
+    cache._use(space)
+    pairs, budget, left_out = select_fidelity(trials, min_points)
+    d = len(space.dims)
+    losses = np.array([value for _, value in pairs], dtype=float)
+    X = _stack([cache.row(space, t) for t, _ in pairs], d)
+    X_pruned = _stack([cache.row(space, t) for t in left_out], d)
+    return X, (-losses if direction == "maximize" else losses), budget, X_pruned
