@@ -22,19 +22,29 @@ def sphere(config):
     return float(sum(v * v for v in config.values()))
 
 
+def _timed_loop(one_trial, n, window):
+    """Seconds per trial over the last `window` of `n` calls of `one_trial`, and the total time."""
+    window = min(window, n)
+    start = time.perf_counter()
+    mark = start
+    for i in range(n):
+        if i == n - window:
+            mark = time.perf_counter()
+        one_trial()
+    end = time.perf_counter()
+    return (end - mark) / window, end - start
+
+
 # --- hypersweep --------------------------------------------------------------------------------------------
 def hs_ask_tell(n, sampler, storage=None, window=100):
     """Seconds per ask+tell over the last `window` of `n` trials, and the total time."""
     study = hs.create_study(SPACE5, sampler=sampler, storage=storage, seed=0, name=f"b-{uuid.uuid4().hex[:8]}")
-    marks = []
-    start = time.perf_counter()
-    for i in range(n):
-        if i == n - window:
-            marks.append(time.perf_counter())
+
+    def one_trial():
         trial = study.ask()
         study.tell(trial, sphere(trial.config))
-    end = time.perf_counter()
-    return (end - marks[0]) / window, end - start
+
+    return _timed_loop(one_trial, n, window)
 
 
 # --- optuna --------------------------------------------------------------------------------------------------
@@ -46,16 +56,13 @@ def optuna_ask_tell(n, sampler_name, storage=None, window=100):
     if storage and storage.startswith("postgresql://"):  # same driver as hypersweep (psycopg2)
         storage = storage.replace("postgresql://", "postgresql+psycopg2://", 1)
     study = optuna.create_study(sampler=sampler, storage=storage, study_name=f"b-{uuid.uuid4().hex[:8]}")
-    marks = []
-    start = time.perf_counter()
-    for i in range(n):
-        if i == n - window:
-            marks.append(time.perf_counter())
+
+    def one_trial():
         trial = study.ask()
         config = {name: trial.suggest_float(name, -5.0, 5.0) for name in SPACE5}
         study.tell(trial, sphere(config))
-    end = time.perf_counter()
-    return (end - marks[0]) / window, end - start
+
+    return _timed_loop(one_trial, n, window)
 
 
 def _row(label, ours, theirs, target=None):
