@@ -10,10 +10,9 @@ __all__ = ["RandomSampler"]
 class RandomSampler(BaseSampler):
     """Each config drawn independently; seeded draws are reproducible.
 
-    >>> import numpy as np
     >>> from hypersweep.space import Space
     >>> RandomSampler(seed=0).ask(Space({"x": (0, 9)}), [], [], "minimize")
-    {'x': 8}
+    {'x': 6}
     """
 
     def ask(self, space, trials, pending, direction):
