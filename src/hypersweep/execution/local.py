@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.machinery
 import multiprocessing
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from hypersweep.execution.base import BaseExecutor
@@ -78,8 +82,9 @@ class ProcessExecutor(BaseExecutor):
             # new worker starts in milliseconds instead of re-importing them
             self._context.set_forkserver_preload(["hypersweep.objective"])
         self._pools = [self._new_pool() for _ in range(self.n_workers)]
-        for pool in self._pools:  # start the workers now, all at once, rather than on their first trial
-            pool.submit(int)
+        with _main_script_not_reimported():
+            for pool in self._pools:  # start the workers now, all at once, rather than on their first trial
+                pool.submit(int)
         self._busy = [0] * self.n_workers
         self._lock = threading.Lock()
 
@@ -94,7 +99,8 @@ class ProcessExecutor(BaseExecutor):
             except RuntimeError:  # BrokenProcessPool: its worker died earlier; start a fresh one
                 self._pools[slot].shutdown(wait=False, cancel_futures=True)
                 self._pools[slot] = self._new_pool()
-                future = self._pools[slot].submit(fn, *args)
+                with _main_script_not_reimported():
+                    future = self._pools[slot].submit(fn, *args)
             self._busy[slot] += 1
         future.add_done_callback(lambda _, slot=slot: self._release(slot))
         return future
@@ -106,6 +112,27 @@ class ProcessExecutor(BaseExecutor):
     def shutdown(self, wait=True):
         for pool in self._pools:
             pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+@contextlib.contextmanager
+def _main_script_not_reimported() -> Iterator[None]:
+    """Start worker processes without re-running the user's script in them.
+
+    forkserver and spawn children import the parent's ``__main__`` script again, so a script that starts a
+    search at top level (no ``if __name__ == "__main__":`` guard) would start it again in every worker.
+    Objectives travel as cloudpickle bytes (functions of ``__main__`` by value), so workers need nothing from
+    the script: while workers start, ``__main__`` is marked as a module named "__main__", which
+    multiprocessing skips when preparing a child.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        yield
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 def _check_workers(n_workers: int) -> int:
