@@ -14,13 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
@@ -31,6 +28,7 @@ from hypersweep.storage.base import (
     StudyRecord,
     TrialAlreadyFinished,
 )
+from hypersweep.storage.sql_schema import _schema, _upsert_step
 from hypersweep.trial import Trial, TrialState
 
 __all__ = ["SCHEMA_VERSION", "SQLStorage", "SchemaVersionError", "StorageConnectionError"]
@@ -39,7 +37,6 @@ __all__ = ["SCHEMA_VERSION", "SQLStorage", "SchemaVersionError", "StorageConnect
 SCHEMA_VERSION = 1
 
 _T = TypeVar("_T")
-_UNFINISHED = [s.value for s in TrialState if not s.is_finished]
 _RETRIES = 5
 
 
@@ -49,128 +46,6 @@ class SchemaVersionError(RuntimeError):
 
 class StorageConnectionError(ConnectionError):
     """The database named by ``storage=`` cannot be reached or opened."""
-
-
-# --- schema ------------------------------------------------------------------------------------------------
-@cache
-def _schema(prefix: str) -> SimpleNamespace:
-    """The tables, with names starting with ``prefix``, in their own `MetaData`."""
-    md = sa.MetaData()
-    when = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-    text = sa.Text()
-    version_table = sa.Table(f"{prefix}schema_version", md, sa.Column("version", sa.Integer, primary_key=True))
-    studies = sa.Table(
-        f"{prefix}studies",
-        md,
-        sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(512), nullable=False, unique=True),
-        sa.Column("direction", sa.String(16), nullable=False),
-        sa.Column("space", text),
-        sa.Column("user_attrs", text, nullable=False),
-        sa.Column("version", sa.BigInteger, nullable=False, default=0),
-        sa.Column("next_number", sa.Integer, nullable=False, default=0),
-        sa.Column("datetime_create", when, nullable=False),
-    )
-    trials = sa.Table(
-        f"{prefix}trials",
-        md,
-        sa.Column("trial_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("study_id", sa.Integer, sa.ForeignKey(studies.c.study_id), nullable=False),
-        sa.Column("number", sa.Integer, nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("config", text, nullable=False),
-        sa.Column("value", sa.Double),
-        sa.Column("metadata", text, nullable=False),
-        sa.Column("user_attrs", text, nullable=False),
-        sa.Column("system_attrs", text, nullable=False),
-        sa.Column("fail_reason", text),
-        sa.Column("datetime_start", when),
-        sa.Column("datetime_complete", when),
-        sa.Column("heartbeat", sa.Double),  # time.time() of the last sign of life, RUNNING trials only
-        sa.Column("worker", sa.String(255)),
-        sa.Column("version", sa.BigInteger, nullable=False),
-        sa.UniqueConstraint("study_id", "number", name=f"{prefix}uq_trials_number"),
-        sa.Index(f"{prefix}ix_trials_version", "study_id", "version"),
-        sa.Index(f"{prefix}ix_trials_state", "study_id", "state", "number"),  # oldest WAITING: one seek
-    )
-    intermediate = sa.Table(
-        f"{prefix}intermediate_values",
-        md,
-        sa.Column("trial_id", sa.Integer, sa.ForeignKey(trials.c.trial_id), primary_key=True),
-        sa.Column("step", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("value", sa.Double),  # NULL stands for a non-finite value (read back as NaN)
-    )
-    t = SimpleNamespace(metadata=md, version=version_table, studies=studies, trials=trials, iv=intermediate)
-    _prepare_statements(t)
-    return t
-
-
-def _prepare_statements(t: SimpleNamespace) -> None:
-    """Build the hot statements once, with bound parameters, so that each call only binds values.
-
-    Trial updates come in pairs (plain, RETURNING the row) for dialects without and with UPDATE ... RETURNING.
-    """
-    s, tr, iv, p = t.studies, t.trials, t.iv, sa.bindparam
-    of_trial = s.c.study_id == sa.select(tr.c.study_id).where(tr.c.trial_id == p("tid")).scalar_subquery()
-    counters = (s.c.study_id, s.c.version, s.c.next_number)
-    t.lock = {}  # "sid" | "tid" -> (bump version and next_number by :n, the same RETURNING, read them back)
-    for key, where in (("sid", s.c.study_id == p("sid")), ("tid", of_trial)):
-        bump = sa.update(s).where(where).values(version=s.c.version + 1, next_number=s.c.next_number + p("n"))
-        t.lock[key] = (bump, bump.returning(*counters), sa.select(*counters).where(where))
-    t.study_version = sa.select(s.c.version).where(s.c.study_id == p("sid"))
-    unfinished = (tr.c.trial_id == p("tid"), tr.c.state.in_(_UNFINISHED))
-    t.touch = sa.update(tr).where(*unfinished).values(version=p("b_version"))
-    finish = (
-        sa.update(tr)
-        .where(*unfinished)
-        .values(
-            state=p("b_state"),
-            value=p("b_value"),
-            metadata=p("b_metadata"),
-            fail_reason=p("b_reason"),
-            datetime_complete=p("b_now"),
-            datetime_start=sa.func.coalesce(tr.c.datetime_start, p("b_now")),
-            heartbeat=None,
-            version=p("b_version"),
-        )
-    )
-    t.finish = (finish, finish.returning(*tr.c))
-    t.oldest_waiting = (
-        sa.select(tr.c.trial_id)
-        .where(tr.c.study_id == p("sid"), tr.c.state == TrialState.WAITING.value)
-        .order_by(tr.c.number)
-        .limit(1)
-    )
-    start = (
-        sa.update(tr)
-        .where(tr.c.trial_id == p("tid"))
-        .values(
-            state=TrialState.RUNNING.value,
-            datetime_start=p("b_now"),
-            heartbeat=p("b_heartbeat"),
-            worker=p("b_worker"),
-            version=p("b_version"),
-        )
-    )
-    t.start = (start, start.returning(*tr.c))
-    t.trial_by_id = sa.select(tr).where(tr.c.trial_id == p("tid"))
-    t.iv_by_id = sa.select(iv.c.trial_id, iv.c.step, iv.c.value).where(iv.c.trial_id == p("tid"))
-    changed = (tr.c.study_id == p("sid"), tr.c.version > p("since"))  # every trial has version >= 1
-    t.changed = sa.select(tr).where(*changed).order_by(tr.c.number)
-    t.iv_changed = (
-        sa.select(iv.c.trial_id, iv.c.step, iv.c.value)
-        .join_from(iv, tr, iv.c.trial_id == tr.c.trial_id)
-        .where(*changed)
-    )
-
-
-def _upsert_step(backend: str, iv: sa.Table) -> Any:
-    """INSERT an intermediate value, overwriting the same (trial_id, step), in the dialect's own words."""
-    if backend == "mysql":
-        stmt = mysql.insert(iv)
-        return stmt.on_duplicate_key_update(value=stmt.inserted.value)
-    stmt = (postgresql.insert if backend == "postgresql" else sqlite.insert)(iv)
-    return stmt.on_conflict_do_update(index_elements=["trial_id", "step"], set_={"value": stmt.excluded.value})
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
