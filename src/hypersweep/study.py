@@ -520,10 +520,13 @@ def create_study(
     if existed and not backend.supports_multiple_writers:
         _refuse_live_writers(study)
         study._maybe_requeue(force=True, grace=-1.0)
-    if not record.user_attrs.get("hs:planned"):
+    # starting points and the sampler's plan (a grid) are enqueued once per study, by whichever process
+    # claims that job first, so each point runs exactly once however many processes share the study
+    if not record.user_attrs.get("hs:planned") and backend.set_study_attr(
+        record.study_id, "hs:planned", True, only_if_absent=True
+    ):
         for config in [*starting_points, *(study.sampler.plan(space) or [])]:
             study.enqueue(config)
-        backend.set_study_attr(record.study_id, "hs:planned", True)
     return study
 
 

@@ -126,3 +126,19 @@ def test_sqlite_refuses_a_second_process_on_a_running_study(tmp_path):
     # once that process is gone the study resumes, its interrupted trial re-queued
     study = hs.create_study(SPACE, storage=url, name=name, resume=True)
     assert [t.system_attrs.get("retry_of") for t in study.get_trials(["waiting"])] != []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("url", [pytest.param(PG, marks=pytest.mark.postgres)])
+def test_a_grid_shared_by_processes_started_together_runs_each_point_once(url, request):
+    url = _backend(request, url)
+    name = f"grid-{uuid.uuid4().hex[:8]}"
+    # all four create-or-resume the study at the same moment; only one may enqueue the grid
+    procs = [_launch(url, name, n_trials=200, sleep=0.0, sampler="grid") for _ in range(4)]
+    for proc in procs:
+        assert proc.wait(timeout=240) == 0, proc.stderr.read().decode()
+    trials = hs.load_study(name, url).trials
+    configs = [(t.config["x"], t.config["n"]) for t in trials]
+    assert len(configs) == 100 and len(set(configs)) == 100  # 10 x values x 10 n values, each once
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    hs.get_storage(url).delete_study(name)

@@ -89,8 +89,12 @@ class BaseStorage(abc.ABC):
         """Remove a study and all its trials; raises `StudyNotFound`."""
 
     @abc.abstractmethod
-    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        """Store a JSON-able attribute on the study."""
+    def set_study_attr(self, study_id: int, key: str, value: Any, only_if_absent: bool = False) -> bool:
+        """Store a JSON-able attribute on the study; True when stored.
+
+        With ``only_if_absent`` the check and the write are one atomic step, even across processes: of several
+        writers racing to set the same key, exactly one gets True.
+        """
 
     # --- trials ----------------------------------------------------------------------------------------
     @abc.abstractmethod

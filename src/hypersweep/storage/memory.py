@@ -87,14 +87,17 @@ class InMemoryStorage(BaseStorage):
             for trial in data.trials:
                 self._trial_index.pop(trial.trial_id, None)
 
-    def set_study_attr(self, study_id, key, value):
+    def set_study_attr(self, study_id, key, value, only_if_absent=False):
         with self._lock:
             data = self._studies[study_id]
+            if only_if_absent and key in data.record.user_attrs:
+                return False
             attrs = dict(data.record.user_attrs)
             attrs[key] = copy.deepcopy(value)
             data.record = StudyRecord(
                 data.record.study_id, data.record.name, data.record.direction, data.record.space, attrs
             )
+            return True
 
     # --- trials ----------------------------------------------------------------------------------------
     def _put(self, data: _StudyData, trial: Trial) -> Trial:

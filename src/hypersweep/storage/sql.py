@@ -368,18 +368,22 @@ class SQLStorage(BaseStorage):
 
         self._write(delete)
 
-    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+    def set_study_attr(self, study_id: int, key: str, value: Any, only_if_absent: bool = False) -> bool:
         s = self._t.studies
 
-        def set_attr(conn: Connection) -> None:
+        def set_attr(conn: Connection) -> bool:
             query = sa.select(s.c.user_attrs).where(s.c.study_id == study_id).with_for_update()
             text = conn.execute(query).scalar()
             if text is None:
                 raise StudyNotFound(f"no study with study_id={study_id} in storage={self._masked_url!r}")
-            attrs = {**json.loads(text), key: value}
+            attrs = json.loads(text)
+            if only_if_absent and key in attrs:
+                return False
+            attrs[key] = value
             conn.execute(sa.update(s).where(s.c.study_id == study_id).values(user_attrs=_dumps(attrs)))
+            return True
 
-        self._write(set_attr)
+        return self._write(set_attr)
 
     # --- trials --------------------------------------------------------------------------------------------
     def create_trial(

@@ -133,6 +133,13 @@ class StorageConformance:
         listed = {record.name: record for record in storage.list_studies()}
         assert listed[study.name].user_attrs["owner"] == "you"
 
+    def test_set_study_attr_only_if_absent(self, storage: BaseStorage, study: StudyRecord) -> None:
+        assert storage.set_study_attr(study.study_id, "planned", 1, only_if_absent=True) is True
+        assert storage.set_study_attr(study.study_id, "planned", 2, only_if_absent=True) is False
+        assert storage.get_study(study.name).user_attrs["planned"] == 1
+        assert storage.set_study_attr(study.study_id, "planned", 3) is True
+        assert storage.get_study(study.name).user_attrs["planned"] == 3
+
     # --- creating and claiming trials ----------------------------------------------------------------------
     def test_trial_numbers_are_sequential_per_study(self, storage: BaseStorage, study: StudyRecord) -> None:
         trials = [storage.create_trial(study.study_id, {"i": i}) for i in range(5)]
