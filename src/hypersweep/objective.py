@@ -41,6 +41,10 @@ class TrialHandle:
         self._stop = False
         self._last_step = 0
 
+    def bind(self, channel: Any) -> None:
+        """Route reports through ``channel`` (None: reports are not forwarded anywhere)."""
+        self._channel = channel
+
     def __getitem__(self, name: str) -> Any:
         return self.config[name]
 

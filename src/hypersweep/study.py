@@ -406,9 +406,9 @@ class Study:
                         exhausted = True
                         break
                     if server is not None:
-                        handle._channel = server.channel()
+                        handle.bind(server.channel())
                     elif not pass_trial:
-                        handle._channel = None
+                        handle.bind(None)  # nothing to report: ship the handle without the study behind it
                     launched += 1
                     future = executor.submit(run_trial, payload, handle, pass_trial)
                     running[future] = handle
@@ -425,10 +425,11 @@ class Study:
                     bar.update(trial)
                     for callback in callbacks:
                         callback(self, trial)
-        except BaseException:
+        except BaseException as exc:
             for future in running:
                 future.cancel()
-            self._fail_running(INTERRUPTED)
+            interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+            self._fail_running(INTERRUPTED if interrupted else f"search stopped by {type(exc).__name__}: {exc}")
             raise
 
     def _fail_running(self, reason: str) -> None:

@@ -243,3 +243,21 @@ def test_tpe_and_bo_learn_within_optimize():
     random_best = median_best("random")
     assert median_best("tpe") < random_best
     assert median_best("bo", seeds=3) < min(random_best, 0.01)
+
+
+def test_an_engine_error_fails_running_trials_with_its_reason():
+    class Broken(hs.BaseSampler):
+        calls = 0
+
+        def ask(self, space, trials, pending, direction):
+            Broken.calls += 1
+            if Broken.calls == 3:
+                raise RuntimeError("sampler bug")
+            return space.sample(self.rng)
+
+    study = hs.create_study(SPACE, sampler=Broken(seed=0))
+    with pytest.raises(RuntimeError, match="sampler bug"):
+        study.optimize(slow_quadratic, n_trials=10, n_workers=2, executor="thread", progress=False)
+    failed = study.get_trials(["failed"])
+    assert failed and all(t.fail_reason == "search stopped by RuntimeError: sampler bug" for t in failed)
+    assert not study.get_trials(["running"])
