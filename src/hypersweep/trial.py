@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 __all__ = ["Trial", "TrialState", "TrialPruned"]
@@ -84,8 +85,9 @@ class Trial:
             return None
         return (self.datetime_complete - self.datetime_start).total_seconds()
 
-    @property
+    @cached_property
     def last_step(self) -> int | None:
+        """The largest step reported (None before any report); computed once, trials being immutable."""
         return max(self.intermediate) if self.intermediate else None
 
     @property

@@ -117,6 +117,8 @@ def _score(value: float, sign: int) -> float:
 
 def _value_at(history: Mapping[int, float], step: int) -> float:
     """The value at the largest reported step <= `step` (the earliest one if every step is later)."""
+    if step in history:  # the common case: a report exactly at the rung
+        return history[step]
     below = [s for s in history if s <= step]
     return history[max(below)] if below else history[min(history)]
 
