@@ -65,6 +65,26 @@ def optuna_ask_tell(n, sampler_name, storage=None, window=100):
     return _timed_loop(one_trial, n, window)
 
 
+def _curve(config, trial):
+    value = None
+    for step in range(1, 28):
+        value = sphere(config) + 1.0 / step
+        trial.report(value, step)
+        if trial.should_stop():
+            break
+    return value
+
+
+def asha_cost_per_report(n):
+    """Milliseconds per trial.report under ASHA (serial, in memory), reporting 27 steps unless stopped."""
+    scheduler = hs.get_scheduler("asha", max_resource=27)
+    study = hs.create_study(SPACE5, sampler="random", seed=0, scheduler=scheduler)
+    start = time.perf_counter()
+    study.optimize(_curve, n_trials=n, progress=False)
+    elapsed = time.perf_counter() - start
+    return elapsed / sum(len(t.intermediate) for t in study.trials)
+
+
 def _row(label, ours, theirs, target=None):
     ratio = ours / theirs
     verdict = "" if target is None else ("  OK" if ratio <= target else f"  MISSES target <= {target}")
@@ -112,6 +132,9 @@ def main() -> None:
             big, _ = hs_ask_tell(args.big, "random", url, window=1000)
         print(f"{label:<12} {small * 1e3:7.3f} ms/trial at {n}, {big * 1e3:7.3f} ms/trial at {args.big}: "
               f"ratio {big / small:4.2f} ({'flat' if big / small < 1.5 else 'GROWS'})")
+    print("== scheduler cost per report (ASHA, serial, in memory): grows with the number of trials")
+    for size in (500, 2000):
+        print(f"{size:>6} trials: {asha_cost_per_report(size) * 1e3:.3f} ms per report")
     print("reproduce: python benchmarks/overhead.py", f"--trials {n} --big {args.big}")
 
 
