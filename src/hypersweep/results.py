@@ -104,11 +104,9 @@ def top_k(csv_path: str | os.PathLike[str], k: int = 3, direction: str = "maximi
 def _uncell(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, str) and value[:1] in "[{":
+    if isinstance(value, str) and value.startswith(("[", "{")):
         try:
             return json.loads(value)
         except ValueError:
             return value
-    if isinstance(value, float) and value.is_integer():
-        return value  # keep floats as floats; ints stored as ints come back as ints from pandas
     return value

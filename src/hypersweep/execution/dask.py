@@ -29,9 +29,9 @@ class DaskExecutor(BaseExecutor):
         if client is None:
             import dask
 
-            # the worker profiler samples stacks every few ms while holding the GIL: pure-Python trials pay for it
             from hypersweep.execution.local import _main_script_not_reimported
 
+            # the worker profiler samples stacks every few ms while holding the GIL: pure-Python trials pay for it
             with dask.config.set({"distributed.worker.profile.enabled": False}), _main_script_not_reimported():
                 cluster = LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hypersweep.samplers.base import select_fidelity
+from hypersweep.samplers.base import as_losses, select_fidelity
 from hypersweep.space import Categorical, Int, Space
 from hypersweep.trial import Trial, TrialState
 
@@ -106,8 +106,7 @@ def _split_history(
         elif t.state is pruned:
             X_pruned.append(cache.row(space, t))
     d = len(space.dims)
-    losses = np.array(y, dtype=float)
-    return _stack(X, d), (-losses if direction == "maximize" else losses), _stack(X_pruned, d)
+    return _stack(X, d), as_losses(y, direction), _stack(X_pruned, d)
 
 
 def _wants_multi_fidelity(setting: bool | None, trials: Sequence[Trial]) -> bool:
@@ -131,7 +130,6 @@ def _fidelity_history(
     cache._use(space)
     pairs, budget, left_out = select_fidelity(trials, min_points)
     d = len(space.dims)
-    losses = np.array([value for _, value in pairs], dtype=float)
     X = _stack([cache.row(space, t) for t, _ in pairs], d)
     X_pruned = _stack([cache.row(space, t) for t in left_out], d)
-    return X, (-losses if direction == "maximize" else losses), budget, X_pruned
+    return X, as_losses([value for _, value in pairs], direction), budget, X_pruned

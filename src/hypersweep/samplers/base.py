@@ -15,7 +15,7 @@ import numpy as np
 from hypersweep.space import Space
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["BaseSampler", "SearchExhausted", "completed_xy", "fidelity_xy", "select_fidelity"]
+__all__ = ["BaseSampler", "SearchExhausted", "as_losses", "completed_xy", "fidelity_xy", "select_fidelity"]
 
 
 class SearchExhausted(Exception):
@@ -58,6 +58,16 @@ class BaseSampler(abc.ABC):
         return f"{type(self).__name__}(seed={self.seed!r})"
 
 
+def as_losses(values: Sequence[float], direction: str) -> np.ndarray:
+    """Objective values as losses, lower is better whatever ``direction``.
+
+    >>> as_losses([1.0, 2.0], "maximize").tolist()
+    [-1.0, -2.0]
+    """
+    y = np.array(values, dtype=float)
+    return -y if direction == "maximize" else y
+
+
 def completed_xy(
     space: Space, trials: Sequence[Trial], direction: str, include_pruned: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +81,7 @@ def completed_xy(
     states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
     usable = [t for t in trials if t.state in states and t.has_value]
     X = space.encode_many([t.config for t in usable])
-    y = np.array([t.value for t in usable], dtype=float)
-    return X, (-y if direction == "maximize" else y)
+    return X, as_losses([t.value for t in usable], direction)
 
 
 def select_fidelity(
@@ -131,6 +140,5 @@ def fidelity_xy(
     (3, [0.0, 0.5, 1.0])
     """
     pairs, budget, _ = select_fidelity(trials, min_points)
-    y = np.array([value for _, value in pairs], dtype=float)
     X = space.encode_many([t.config for t, _ in pairs])
-    return X, (-y if direction == "maximize" else y), budget
+    return X, as_losses([value for _, value in pairs], direction), budget
