@@ -1,4 +1,5 @@
-"""Trials as plain data: the `Trial` record, its `TrialState`, and the `TrialPruned` signal.
+"""Trials as plain data: the `Trial` record, its `TrialState`, the `Artifact` records of what it saved, and
+the `TrialPruned` signal.
 
 A `Trial` is what storage holds and what samplers, schedulers and plots read; it carries no behaviour.
 """
@@ -6,31 +7,42 @@ A `Trial` is what storage holds and what samplers, schedulers and plots read; it
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from functools import cached_property
 from typing import Any
 
-__all__ = ["Trial", "TrialState", "TrialPruned"]
+__all__ = ["Artifact", "Trial", "TrialState", "TrialPruned"]
 
 
 class TrialState(str, Enum):
-    """Life cycle of a trial: WAITING -> RUNNING -> COMPLETE | PRUNED | FAILED.
+    """Life cycle of a trial: WAITING -> RUNNING -> (PAUSED <-> RUNNING)* -> COMPLETE | PRUNED | FAILED.
 
-    >>> TrialState.COMPLETE.is_finished
-    True
+    WAITING trials are queued (new, or re-queued after their process died, keeping their steps and
+    checkpoint); PAUSED ones were stopped for now by the scheduler and may be resumed at their last step.
+
+    >>> TrialState.COMPLETE.is_finished, TrialState.PAUSED.is_finished
+    (True, False)
     """
 
     WAITING = "waiting"
     RUNNING = "running"
+    PAUSED = "paused"
     COMPLETE = "complete"
     PRUNED = "pruned"
     FAILED = "failed"
 
     @property
     def is_finished(self) -> bool:
+        """COMPLETE, PRUNED or FAILED: the trial takes no more reports."""
         return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
+
+    @property
+    def stopped_early(self) -> bool:
+        """PRUNED or PAUSED: the trial has intermediate values but did not run to its end (yet)."""
+        return self in (TrialState.PRUNED, TrialState.PAUSED)
 
     def __str__(self) -> str:  # "complete", not "TrialState.COMPLETE"
         return self.value
@@ -47,17 +59,45 @@ class TrialPruned(Exception):
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """What storage records of one file a trial saved (never the bytes: those are in the artifact store).
+
+    ``name`` is unique within the trial ("checkpoint-7" for the checkpoint of step 7); ``key`` locates the
+    bytes in the study's artifact store; ``kind`` is "checkpoint" or "artifact"; ``format`` says how to
+    read them back ("pickle", "joblib", "torch", "file", "directory"); ``checksum`` is "sha256:<hex>".
+
+    >>> a = Artifact("checkpoint-3", "0-s/5/checkpoint-3", "checkpoint", 3, 120, "sha256:ab", "pickle")
+    >>> a.is_checkpoint, a.step
+    (True, 3)
+    """
+
+    name: str
+    key: str
+    kind: str
+    step: int | None
+    size: int
+    checksum: str
+    format: str
+    created: datetime | None = None
+
+    @property
+    def is_checkpoint(self) -> bool:
+        return self.kind == "checkpoint"
+
+
+@dataclass(frozen=True)
 class Trial:
     """One evaluation of the objective, as storage records it.
 
-    ``value`` is the final objective (None unless COMPLETE, or PRUNED with a last reported value);
-    ``intermediate`` maps step -> reported value; ``metadata`` is what the objective returned beside its
-    value; ``user_attrs`` are set by the user, ``system_attrs`` by hypersweep (retries, brackets, artifacts);
-    ``worker`` names the process that ran it ("host:pid:tag").
+    ``value`` is the final objective (None unless COMPLETE, or PRUNED/PAUSED with a last reported value);
+    ``intermediate`` maps step -> reported value (NaN for a non-finite report, the worst value for
+    schedulers); ``metadata`` is what the objective returned beside its value; ``user_attrs`` are set by the
+    user, ``system_attrs`` by hypersweep (brackets, re-queues); ``artifacts`` maps name -> `Artifact` for
+    the checkpoints and files it saved; ``worker`` names the process that runs or ran it ("host:pid:tag").
 
     >>> t = Trial(number=0, config={"x": 1.0}, state=TrialState.COMPLETE, value=2.0)
-    >>> t.is_finished, t.last_step
-    (True, None)
+    >>> t.is_finished, t.last_step, t.checkpoint
+    (True, None, None)
     """
 
     number: int
@@ -73,6 +113,9 @@ class Trial:
     fail_reason: str | None = None
     trial_id: int = -1
     worker: str | None = None
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+    #: set by the `Study` that read this trial, so that `load_checkpoint` finds its artifact store
+    _loader: Callable[[Artifact], Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_finished(self) -> bool:
@@ -93,6 +136,36 @@ class Trial:
     @property
     def has_value(self) -> bool:
         return self.value is not None and math.isfinite(self.value)
+
+    @cached_property
+    def checkpoint(self) -> Artifact | None:
+        """The latest checkpoint (largest step) this trial saved, or None."""
+        saved = [a for a in self.artifacts.values() if a.is_checkpoint]
+        return max(saved, key=lambda a: (a.step if a.step is not None else -1, a.name)) if saved else None
+
+    def load_checkpoint(self) -> Any:
+        """The object (or a local path, for a saved file or folder) of this trial's latest checkpoint.
+
+        Works on trials read through a `Study` (``study.best_trial.load_checkpoint()``), in any process that
+        can reach the study's artifact store.
+        """
+        if self.checkpoint is None:
+            raise LookupError(
+                f"trial {self.number} saved no checkpoint; call trial.save_checkpoint(obj, step=...) in the "
+                "objective to keep what it trained"
+            )
+        return self.load_artifact(self.checkpoint.name)
+
+    def load_artifact(self, name: str) -> Any:
+        """The object (or a local path) saved under ``name`` by ``trial.save_artifact`` or a checkpoint."""
+        if name not in self.artifacts:
+            raise LookupError(f"trial {self.number} has no artifact named {name!r}; it has {sorted(self.artifacts)}")
+        if self._loader is None:
+            raise LookupError(
+                f"trial {self.number} was not read through a Study, so its artifact store is unknown; "
+                "use study.trials / study.best_trial (or hs.load_study(name, storage)) to load it"
+            )
+        return self._loader(self.artifacts[name])
 
     def evolve(self, **changes: Any) -> Trial:
         """A copy with some fields changed (trials are immutable)."""

@@ -1,7 +1,8 @@
 """The storage contract every backend fulfils, and the errors it raises.
 
 Storage is written only by `Study`; reads are incremental (`get_trials(since=cursor)`) so their cost stays
-flat as a study grows. Parameters and attributes are JSON values, never pickles.
+flat as a study grows. Parameters and attributes are JSON values, never pickles; artifacts are recorded
+(name, key, step, size, checksum), their bytes live in an artifact store.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypersweep.trial import Trial, TrialState
+from hypersweep.trial import Artifact, Trial, TrialState
 
 __all__ = [
     "BaseStorage",
@@ -44,13 +45,17 @@ class MultiWriterNotSupported(RuntimeError):
 
 @dataclass(frozen=True)
 class StudyRecord:
-    """What storage knows of a study: its id, name, direction, space (JSON form) and attributes."""
+    """What storage knows of a study: its id, name, direction, space (JSON form) and attributes.
+
+    ``user_attrs`` are the user's; ``system_attrs`` hold hypersweep's own flags (e.g. ``"hs:planned"``).
+    """
 
     study_id: int
     name: str
     direction: str
     space: dict[str, Any] | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 class BaseStorage(abc.ABC):
@@ -89,8 +94,11 @@ class BaseStorage(abc.ABC):
         """Remove a study and all its trials; raises `StudyNotFound`."""
 
     @abc.abstractmethod
-    def set_study_attr(self, study_id: int, key: str, value: Any, only_if_absent: bool = False) -> bool:
-        """Store a JSON-able attribute on the study; True when stored.
+    def set_study_attr(
+        self, study_id: int, key: str, value: Any, only_if_absent: bool = False, system: bool = False
+    ) -> bool:
+        """Store a JSON-able user attribute (system attribute with ``system=True``) on the study; True when
+        stored. A value that is not JSON raises TypeError.
 
         With ``only_if_absent`` the check and the write are one atomic step, even across processes: of several
         writers racing to set the same key, exactly one gets True.
@@ -108,16 +116,52 @@ class BaseStorage(abc.ABC):
     ) -> Trial:
         """Add a trial with the next free number (unique even with concurrent writers).
 
-        ``state`` is WAITING (enqueued, to be claimed later) or RUNNING (started now by ``worker``).
+        ``state`` is WAITING (enqueued, to be claimed later) or RUNNING (started now by ``worker``); any other
+        state raises ValueError. Non-JSON ``config`` or ``system_attrs`` raise TypeError.
         """
 
     @abc.abstractmethod
     def claim_waiting_trial(self, study_id: int, worker: str) -> Trial | None:
-        """Atomically move the oldest WAITING trial to RUNNING for ``worker``; None if there is none."""
+        """Atomically move the oldest WAITING trial to RUNNING for ``worker``; None if there is none.
+
+        A claimed trial resumes at its latest checkpoint: it keeps its intermediate values up to that
+        checkpoint's step and the rest are dropped (all of them when it has no checkpoint), as it will run
+        those steps again. Number, config, attributes and artifacts are kept.
+        """
+
+    @abc.abstractmethod
+    def claim_trial(self, trial_id: int, worker: str) -> Trial | None:
+        """Atomically move this WAITING or PAUSED trial to RUNNING for ``worker`` (to resume it).
+
+        None when it is in another state (another worker claimed it first, or it finished); of several
+        workers racing for one trial exactly one gets it. Intermediate values after its latest checkpoint
+        are dropped, as in `claim_waiting_trial`. Raises KeyError for an unknown trial.
+        """
+
+    @abc.abstractmethod
+    def pause_trial(self, trial_id: int, value: float | None = None) -> Trial:
+        """Move a RUNNING trial to PAUSED (it keeps its steps and artifacts; ``value`` is its latest value).
+
+        Raises `TrialAlreadyFinished` for a finished trial and ValueError for one that is not RUNNING.
+        """
+
+    @abc.abstractmethod
+    def requeue_trial(self, trial_id: int, reason: str) -> Trial:
+        """Move a RUNNING or PAUSED trial back to WAITING, to be claimed again (its worker was lost or the
+        search was interrupted).
+
+        The trial keeps its number, config, intermediate values and artifacts (until it is claimed again,
+        see `claim_waiting_trial`); its worker and heartbeat are cleared. ``system_attrs["requeued"]``
+        counts its re-queues and ``system_attrs["requeue_reason"]`` holds ``reason``. Raises
+        `TrialAlreadyFinished` for a finished trial and ValueError for a WAITING one.
+        """
 
     @abc.abstractmethod
     def report(self, trial_id: int, step: int, value: float) -> None:
-        """Record an intermediate value (overwriting the same step); raises `TrialAlreadyFinished`."""
+        """Record an intermediate value (overwriting the same step); raises `TrialAlreadyFinished`.
+
+        A non-finite value (NaN, inf) is stored as NaN: schedulers read it as the worst value.
+        """
 
     @abc.abstractmethod
     def finish_trial(
@@ -128,11 +172,22 @@ class BaseStorage(abc.ABC):
         metadata: dict[str, Any] | None = None,
         fail_reason: str | None = None,
     ) -> Trial:
-        """Move a RUNNING (or WAITING) trial to a finished state; raises `TrialAlreadyFinished`."""
+        """Move a WAITING, RUNNING or PAUSED trial to a finished state (COMPLETE, PRUNED or FAILED; any
+        other ``state`` raises ValueError); raises `TrialAlreadyFinished`. Non-JSON metadata raises TypeError.
+        """
 
     @abc.abstractmethod
     def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
-        """Store a JSON-able user attribute (or system attribute with ``system=True``) on a trial."""
+        """Store a JSON-able user attribute (or system attribute with ``system=True``) on a trial, in any
+        state; a value that is not JSON raises TypeError."""
+
+    @abc.abstractmethod
+    def add_artifact(self, trial_id: int, artifact: Artifact) -> None:
+        """Record that ``artifact`` exists for the trial (replacing one of the same name), in any state."""
+
+    @abc.abstractmethod
+    def remove_artifacts(self, trial_id: int, names: Sequence[str]) -> None:
+        """Forget the named artifacts of the trial (names it does not have are ignored)."""
 
     @abc.abstractmethod
     def heartbeat(self, trial_ids: Sequence[int]) -> None:
@@ -140,15 +195,14 @@ class BaseStorage(abc.ABC):
 
     @abc.abstractmethod
     def requeue_stale_trials(self, study_id: int, grace_seconds: float) -> list[Trial]:
-        """Fail RUNNING trials whose heartbeat is older than ``grace_seconds`` and re-queue their configs.
-
-        Each stale trial becomes FAILED (reason says so) and a new WAITING trial with the same config and
-        ``system_attrs["retry_of"] = <old number>`` is created. Returns the new WAITING trials.
+        """Re-queue (as `requeue_trial` does) the RUNNING trials whose heartbeat is older than
+        ``grace_seconds``: their process is gone. Returns them, now WAITING.
         """
 
     @abc.abstractmethod
     def get_trials(self, study_id: int, since: int = 0) -> tuple[list[Trial], int]:
-        """Trials changed after version ``since`` (all trials for 0) and the cursor to pass next time."""
+        """Trials changed after version ``since`` (all trials for 0) and the cursor to pass next time; each
+        with its intermediate values and artifacts."""
 
     @abc.abstractmethod
     def get_trial(self, trial_id: int) -> Trial:
