@@ -75,14 +75,42 @@ def _curve(config, trial):
     return value
 
 
-def asha_cost_per_report(n):
-    """Milliseconds per trial.report under ASHA (serial, in memory), reporting 27 steps unless stopped."""
-    scheduler = hs.get_scheduler("asha", max_resource=27)
+def cost_per_report(n, scheduler):
+    """Seconds per trial.report under ``scheduler`` (serial, in memory), each trial reporting 27 steps unless
+    stopped, over the last tenth of ``n`` trials (so the cost at that size, not the average up to it)."""
     study = hs.create_study(SPACE5, sampler="random", seed=0, scheduler=scheduler)
+    study.optimize(_curve, n_trials=n - n // 10, progress=False)
+    reports_before = sum(len(t.intermediate) for t in study.trials)
     start = time.perf_counter()
-    study.optimize(_curve, n_trials=n, progress=False)
+    study.optimize(_curve, n_trials=n // 10, progress=False)
     elapsed = time.perf_counter() - start
-    return elapsed / sum(len(t.intermediate) for t in study.trials)
+    return elapsed / (sum(len(t.intermediate) for t in study.trials) - reports_before)
+
+
+def optuna_cost_per_report(n):
+    """The same for Optuna's SuccessiveHalvingPruner (what its users have for ASHA-style stopping)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=optuna.pruners.SuccessiveHalvingPruner())
+
+    def objective(trial):
+        config = {f"x{i}": trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(5)}
+        value = None
+        for step in range(1, 28):
+            value = sphere(config) + 1.0 / step
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=n - n // 10)
+    before = sum(len(t.intermediate_values) for t in study.trials)
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=n // 10)
+    elapsed = time.perf_counter() - start
+    return elapsed / (sum(len(t.intermediate_values) for t in study.trials) - before)
 
 
 def _row(label, ours, theirs, target=None):
@@ -132,9 +160,22 @@ def main() -> None:
             big, _ = hs_ask_tell(args.big, "random", url, window=1000)
         print(f"{label:<12} {small * 1e3:7.3f} ms/trial at {n}, {big * 1e3:7.3f} ms/trial at {args.big}: "
               f"ratio {big / small:4.2f} ({'flat' if big / small < 1.5 else 'GROWS'})")
-    print("== scheduler cost per report (ASHA, serial, in memory): grows with the number of trials")
-    for size in (500, 2000):
-        print(f"{size:>6} trials: {asha_cost_per_report(size) * 1e3:.3f} ms per report")
+    print("== scheduler cost per report (serial, in memory), at 500 and 5,000 trials: flat means O(1) in trials")
+    schedulers = {
+        "asha": lambda: hs.schedulers.ASHA(max_resource=27),
+        "asha promote": lambda: hs.schedulers.ASHA(max_resource=27, promote=True),
+        "hyperband": lambda: hs.schedulers.Hyperband(max_resource=27),
+        "hyperband sync": lambda: hs.schedulers.Hyperband(max_resource=27, synchronous=True),
+        "median": lambda: hs.schedulers.MedianStopping(),
+    }
+    for label, make in schedulers.items():
+        small, big = cost_per_report(500, make()), cost_per_report(5000, make())
+        print(f"{label:<15} {small * 1e3:7.3f} ms at 500, {big * 1e3:7.3f} ms at 5,000: ratio {big / small:4.2f} "
+              f"({'flat' if big / small < 1.5 else 'GROWS'})")
+    small, big = optuna_cost_per_report(500), optuna_cost_per_report(5000)
+    print(f"{'optuna SHA':<15} {small * 1e3:7.3f} ms at 500, {big * 1e3:7.3f} ms at 5,000: ratio {big / small:4.2f}")
+    ours = cost_per_report(5000, schedulers["asha"]())
+    _row("ASHA report at trial 5,000", ours, big)
     print("reproduce: python benchmarks/overhead.py", f"--trials {n} --big {args.big}")
 
 

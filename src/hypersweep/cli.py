@@ -29,8 +29,8 @@ __all__ = ["main", "cli"]
 logger = logging.getLogger("hypersweep")
 
 _METHODS = available_samplers()
-_EXECUTORS = ["serial", "thread", "process", "dask"]
-_SCHEDULERS = ["none", "sh", "hyperband", "asha", "median"]
+_EXECUTORS = ["serial", "thread", "process", "dask", "ray"]
+_SCHEDULERS = ["none", "sh", "hyperband", "hyperband-sync", "asha", "asha-promote", "median"]
 _ABORTED = INTERRUPTED  # trials cut short by Ctrl-C / SIGTERM are not evaluations
 
 
@@ -128,6 +128,21 @@ def _pickle_local_code_by_value(run: Any) -> None:
 
 
 # --- search helpers ------------------------------------------------------------------------------------------
+def _scheduler(name: str, max_resource: int | None) -> Any:
+    """A --scheduler choice (and --max-resource) as what create_study takes."""
+    from hypersweep.schedulers import ASHA, Hyperband, get_scheduler
+
+    if name in ("none", "median"):
+        if max_resource is not None:
+            raise click.UsageError(f"--max-resource is for the rung-based schedulers, not --scheduler {name}")
+        return name
+    if name.startswith("hyperband"):
+        return Hyperband(max_resource=max_resource or 81, synchronous=name == "hyperband-sync")
+    if name == "asha-promote":
+        return ASHA(max_resource=max_resource, promote=True)
+    return get_scheduler(name, max_resource=max_resource)
+
+
 def _default_study_name(problem_spec: str) -> str:
     """``dh_project.polynome2.problem.Problem`` -> ``dh_project.polynome2``."""
     module = problem_spec.partition(":")[0] if ":" in problem_spec else problem_spec.rpartition(".")[0]
@@ -135,10 +150,14 @@ def _default_study_name(problem_spec: str) -> str:
 
 
 def _evaluations_done(trials: list[Any]) -> int:
-    """Finished trials that count as evaluations: not those lost with their process (re-queued) or cut short."""
+    """Trials that count as evaluations: finished or paused (waiting for a promotion). Re-queued ones are still
+    to run; files of release 0.1 also hold copies of trials lost with their process (``retry_of``) and trials
+    cut short by Ctrl-C (failed "interrupted"), which do not count."""
     retried = {t.system_attrs.get("retry_of") for t in trials}
     return sum(
-        t.is_finished and t.number not in retried and not (t.state == "failed" and t.fail_reason == _ABORTED)
+        (t.is_finished or t.state == "paused")
+        and t.number not in retried
+        and not (t.state == "failed" and t.fail_reason == _ABORTED)
         for t in trials
     )
 
@@ -165,7 +184,7 @@ def _log_to(path: str | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the search like Ctrl-C: running trials marked failed, finished ones kept."""
+    """SIGTERM stops the search like Ctrl-C: running trials go back to the queue, finished ones are kept."""
 
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -276,11 +295,18 @@ def new_problem_cmd(name: str) -> None:
               help="Log file.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--scheduler", type=click.Choice(_SCHEDULERS, case_sensitive=False), default="none",
-              show_default=True, help="Early stopping of objectives that report intermediate values.")
+              show_default=True, help="Early stopping of objectives that report intermediate values (the -promote "
+              "and -sync ones pause trials and resume them from their checkpoints).")
+@click.option("--max-resource", type=click.IntRange(min=1), metavar="STEPS",
+              help="Steps a trial runs in full, for sh, asha and hyperband [default: hyperband 81, others none].")
+@click.option("--artifacts", metavar="PATH_OR_URL",
+              help="Where trials' checkpoints go: a folder or an fsspec URL (s3://bucket/prefix) every worker "
+              "can reach [default: beside a SQLite --storage, e.g. results-artifacts/].")
 def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, workers: int,
                executor: str | None, scheduler_address: str | None, storage: str, study_name: str | None,
                resume: bool, timeout: float | None, direction: str, seed: int | None, output: str,
-               log_path: str, no_progress: bool, scheduler: str) -> None:
+               log_path: str, no_progress: bool, scheduler: str, max_resource: int | None,
+               artifacts: str | None) -> None:
     """Search the problem's space for the configuration that maximizes run(config)."""
     import hypersweep as hs
     from hypersweep.storage import DuplicatedStudyError
@@ -300,12 +326,14 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
                 f"--executor serial runs one evaluation at a time, got --workers {workers}; "
                 "use --executor process (or thread, dask)"
             )
-    if target == "dask" or scheduler_address:
+    if target in ("dask", "ray") or scheduler_address:  # their workers do not get this process's sys.path
         _pickle_local_code_by_value(run)
     name = study_name or _default_study_name(problem_spec)
     try:
-        study = hs.create_study(problem, direction=direction, sampler=method.lower(), scheduler=scheduler.lower(),
-                                storage=storage, name=name, resume=resume, seed=seed)
+        study = hs.create_study(problem, direction=direction, sampler=method.lower(),
+                                scheduler=_scheduler(scheduler.lower(), max_resource), storage=storage, name=name,
+                                resume=resume,
+                                seed=seed, artifacts=artifacts)
     except DuplicatedStudyError:
         raise click.UsageError(
             f"study {name!r} already exists in {storage}; pass --resume to continue it, "
@@ -332,7 +360,7 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
             click.echo(f"interrupted: finished trials are in {output} and {storage}; "
                        "run the same command with --resume to continue", err=True)
             sys.exit(130)
-        except (ValueError, TypeError) as exc:  # e.g. an executor that cannot start
+        except (ValueError, TypeError, ImportError) as exc:  # e.g. an executor that cannot start (Ray missing)
             raise click.ClickException(str(exc)) from None
         write_csv(study)
         logger.info("search %s finished", name)

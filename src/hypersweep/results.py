@@ -5,13 +5,14 @@ Columns: number, state, objective, ``p:<param>``, ``m:<metadata>``, ``u:<user at
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hypersweep import _json
+from hypersweep._validation import check_int
 from hypersweep.trial import Trial
 
 __all__ = ["trials_dataframe", "write_csv", "top_k"]
@@ -21,7 +22,7 @@ _TIMING = ["datetime_start", "datetime_complete", "duration"]
 
 def _cell(value: Any) -> Any:
     """Lists and dicts as JSON text, so a CSV round trip keeps them."""
-    return json.dumps(value) if isinstance(value, (list, dict, tuple)) else value
+    return _json.dumps(value) if isinstance(value, (list, dict, tuple)) else value
 
 
 def trials_dataframe(trials: Sequence[Trial], param_names: Sequence[str] | None = None) -> Any:
@@ -82,8 +83,7 @@ def top_k(csv_path: str | os.PathLike[str], k: int = 3, direction: str = "maximi
     """
     import pandas as pd
 
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got k={k}")
+    check_int("k", k, minimum=1)
     df = pd.read_csv(csv_path)
     if "objective" not in df.columns:
         raise ValueError(f"{csv_path} has no 'objective' column; is it a hypersweep results file?")
@@ -106,7 +106,7 @@ def _uncell(value: Any) -> Any:
         value = value.item()
     if isinstance(value, str) and value.startswith(("[", "{")):
         try:
-            return json.loads(value)
+            return _json.loads(value)
         except ValueError:
             return value
     return value

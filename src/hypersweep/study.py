@@ -1,39 +1,46 @@
-"""`Study`: the one loop (ask -> run -> tell) and the only writer to storage; `create_study`, `load_study`.
+"""`Study`: a search's trials and the only writer to its storage; `create_study`, `load_study`.
 
-`optimize` is written on top of `ask`/`tell`, so users who drive the loop themselves get the same behaviour.
+The Study is the data API (trials, best trial, tables, checkpoints) and the driver API (start, report, pause,
+resume and finish trials; ask the scheduler what to run next) that front ends use. `optimize` runs the loop of
+`hypersweep.runtime` on top of that API: executors, report server, heartbeats and the progress bar live there.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from hypersweep.execution import BaseExecutor, get_executor
-from hypersweep.execution.channel import LocalChannel, ReportServer
-from hypersweep.objective import Outcome, TrialHandle, interpret_result, run_trial, takes_trial
-from hypersweep.samplers import BaseSampler, SearchExhausted, get_sampler
+from hypersweep.direction import Direction
+from hypersweep.execution.channel import LocalChannel
+from hypersweep.history import TrialHistory
+from hypersweep.objective import Outcome, TrialHandle, _ArtifactSink, _check_step, interpret_result
+from hypersweep.samplers import BaseSampler, get_sampler
 from hypersweep.schedulers import BaseScheduler, Decision, get_scheduler
 from hypersweep.space import Space
-from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, get_storage
-from hypersweep.trial import Trial, TrialState
+from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, TrialAlreadyFinished, get_storage
+from hypersweep.trial import Artifact, Trial, TrialState
 
 __all__ = ["INTERRUPTED", "Study", "create_study", "load_study"]
 
 logger = logging.getLogger("hypersweep")
 
-#: fail reason of trials cut short by Ctrl-C / SIGTERM (they did not run to the end: not an evaluation)
+#: re-queue reason of trials cut short by Ctrl-C / SIGTERM (they go back to the queue, keeping their checkpoint)
 INTERRUPTED = "interrupted"
 
-_DIRECTIONS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
-
 Callback = Callable[["Study", Trial], None]
+TrialRef = TrialHandle | Trial | int  # a trial named by its handle, its record or its number
+
+_ARTIFACTS_ATTR = "hs:artifacts"  # study system attribute: the URL of the artifact store given at creation
 
 
 def _as_space(problem: Any) -> tuple[Space, list[dict[str, Any]]]:
@@ -50,33 +57,8 @@ def _as_space(problem: Any) -> tuple[Space, list[dict[str, Any]]]:
     )
 
 
-class _TrialCache:
-    """This process's view of a study's trials, updated incrementally; every lookup is O(1)."""
-
-    def __init__(self) -> None:
-        self.by_number: dict[int, Trial] = {}
-        self.numbers: dict[int, int] = {}  # trial_id -> number
-        self.finished: list[Trial] = []  # in the order this process learnt of them
-        self._finished_pos: dict[int, int] = {}
-        self.running: dict[int, Trial] = {}  # number -> RUNNING trial (any process)
-
-    def put(self, trial: Trial) -> None:
-        self.by_number[trial.number] = trial
-        self.numbers[trial.trial_id] = trial.number
-        if trial.state == TrialState.RUNNING:
-            self.running[trial.number] = trial
-        else:
-            self.running.pop(trial.number, None)
-        if trial.is_finished:
-            if trial.number in self._finished_pos:
-                self.finished[self._finished_pos[trial.number]] = trial
-            else:
-                self._finished_pos[trial.number] = len(self.finished)
-                self.finished.append(trial)
-
-
 class Study:
-    """A search: its space, sampler, scheduler and trials in storage.
+    """A search: its space, sampler, scheduler, trials in storage and checkpoints in an artifact store.
 
     Made by `create_study` / `load_study`, not directly.
 
@@ -85,6 +67,13 @@ class Study:
     >>> study.optimize(lambda config: (config["x"] - 1) ** 2, n_trials=20, progress=False)
     >>> len(study.trials), study.best_value < 1.0
     (20, True)
+
+    Driving trials yourself (as the scikit-learn searches do):
+
+    >>> study = hs.create_study({"lr": (1e-3, 1.0, "log-uniform")}, scheduler=hs.schedulers.Hyperband(9), seed=0)
+    >>> handles = [study.start_trial(system_attrs={"bracket": 2}) for _ in range(9)]
+    >>> study.next_steps()[handles[0].number]  # every model of bracket 2 first gets one step
+    1
     """
 
     def __init__(
@@ -92,60 +81,91 @@ class Study:
         storage: BaseStorage,
         study_id: int,
         name: str,
-        direction: str,
+        direction: str | Direction,
         space: Space,
         sampler: BaseSampler,
         scheduler: BaseScheduler,
         heartbeat_interval: float = 10.0,
         grace_period: float | None = None,
+        *,
+        artifacts: Any = None,
+        retention: Any = None,
     ) -> None:
+        from hypersweep.artifacts import Retention, RetentionTracker
+
         self.storage = storage
         self.study_id = study_id
         self.name = name
-        self.direction = direction
+        self.direction = Direction.of(direction)
         self.space = space
         self.sampler = sampler
         self.scheduler = scheduler
+        self.artifacts = artifacts
+        self.retention = retention if retention is not None else Retention()
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period if grace_period is not None else 4 * heartbeat_interval
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lock = threading.RLock()
         self._cursor = 0
-        self._cache = _TrialCache()
-        self._stopped: set[int] = set()  # trial_ids the scheduler told to stop
+        self._history = TrialHistory()
+        self._decisions: dict[int, str] = {}  # trial_id -> the scheduler's first non-"continue" verdict
         self._mine: dict[int, Trial] = {}  # trial_id -> trials this process is running
         self._last_requeue = 0.0
+        self._tracker = RetentionTracker(self.retention, self.direction) if artifacts is not None else None
+        self._prefix = f"{study_id}-{re.sub(r'[^A-Za-z0-9._-]+', '_', name)[:64]}"
 
     # --- reading -------------------------------------------------------------------------------------
     def _sync(self) -> None:
-        """Fold the trials changed since our last read into the local cache (one incremental read)."""
+        """Fold the trials changed since our last read into the history (one incremental read)."""
         with self._lock:
             changed, self._cursor = self.storage.get_trials(self.study_id, since=self._cursor)
-            for trial in changed:
-                self._cache.put(trial)
+        self._learn(changed)
+
+    def _learn(self, trials: Iterable[Trial]) -> None:
+        """Put newer versions of trials into the history, and apply the retention policy to them."""
+        deletions: list[tuple[int, list[str]]] = []
+        with self._lock:
+            for trial in trials:
+                if trial.artifacts:
+                    trial = replace(trial, _loader=self._load_artifact)
+                self._history.put(trial)
+                if self._tracker is not None:
+                    deletions += self._tracker.update(trial)
+        for number, names in deletions:
+            self._delete_artifacts(number, names)
 
     @property
     def trials(self) -> list[Trial]:
         """All trials, by number (a fresh read of storage)."""
         self._sync()
         with self._lock:
-            return [self._cache.by_number[n] for n in sorted(self._cache.by_number)]
+            return self._history.sorted()
 
     def get_trials(self, states: Iterable[TrialState | str] | None = None) -> list[Trial]:
         """Trials in the given states (all when None)."""
         wanted = None if states is None else {TrialState(s) for s in states}
         return [t for t in self.trials if wanted is None or t.state in wanted]
 
+    def trial(self, number: int) -> Trial:
+        """One trial by number (a fresh read of storage)."""
+        self._sync()
+        with self._lock:
+            found = self._history.get(number)
+        if found is None:
+            raise KeyError(f"study {self.name!r} has no trial number {number}")
+        return found
+
     @property
     def best_trial(self) -> Trial:
         """The COMPLETE trial with the best value; ValueError while there is none."""
         self._sync()
         with self._lock:
-            done = [t for t in self._cache.finished if t.state == TrialState.COMPLETE and t.has_value]
+            done = [t for t in self._history.finished if t.state == TrialState.COMPLETE and t.has_value]
         if not done:
             raise ValueError(f"study {self.name!r} has no completed trial yet; run study.optimize(...) first")
-        pick = max if self.direction == "maximize" else min
-        return pick(done, key=lambda t: (t.value, -t.number) if pick is max else (t.value, t.number))
+        if self.direction is Direction.MAXIMIZE:
+            return max(done, key=lambda t: (t.value, -t.number))
+        return min(done, key=lambda t: (t.value, t.number))
 
     @property
     def best_value(self) -> float:
@@ -154,6 +174,18 @@ class Study:
     @property
     def best_config(self) -> dict[str, Any]:
         return self.best_trial.config
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """The study's user attributes (set with `set_user_attr`)."""
+        return dict(self._record().user_attrs)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Store a JSON value on the study."""
+        self.storage.set_study_attr(self.study_id, key, value)
+
+    def _record(self) -> Any:
+        return self.storage.get_study(self.name)
 
     def trials_dataframe(self) -> Any:
         """A pandas DataFrame: number, state, objective, ``p:<param>``, ``m:<metadata>``, timings, failures."""
@@ -166,6 +198,11 @@ class Study:
         from hypersweep.results import write_csv
 
         write_csv(self.trials_dataframe(), path)
+
+    def load_checkpoint(self, trial: TrialRef) -> Any:
+        """The latest checkpoint of a trial (given by handle, record or number), e.g. the best model:
+        ``study.load_checkpoint(study.best_trial)``."""
+        return self.trial(self._number_of(trial)).load_checkpoint()
 
     # --- the loop: ask / tell ---------------------------------------------------------------------------
     def enqueue(self, config: Mapping[str, Any], skip_if_exists: bool = False) -> None:
@@ -181,43 +218,32 @@ class Study:
         if skip_if_exists:
             self._sync()
             with self._lock:
-                if any(t.config == config for t in self._cache.by_number.values()):
+                if any(t.config == config for t in self._history):
                     return
         self.storage.create_trial(self.study_id, config, TrialState.WAITING)
 
     def ask(self) -> TrialHandle:
-        """Start a trial: the oldest queued config, else a new one from the sampler.
+        """Start a trial: the oldest queued one (a starting point, or one re-queued after its process died,
+        which resumes at its checkpoint), else a new config from the sampler.
 
-        Raises `SearchExhausted` when the sampler has nothing left (e.g. a finished grid).
+        Raises `SearchExhausted` when the sampler has nothing left to propose (e.g. a finished grid).
         """
         self._maybe_requeue()
         trial = self.storage.claim_waiting_trial(self.study_id, self.worker_id)
         if trial is None:
-            self._sync()
-            with self._lock:
-                pending = [t.config for t in self._cache.running.values()]
-                config = self.sampler.ask(self.space, self._cache.finished, pending, self.direction)
-            config = self.space.validate(config)
-            trial = self.storage.create_trial(self.study_id, config, TrialState.RUNNING, worker=self.worker_id)
-        attrs = self.scheduler.on_trial_start(trial.number, self._cache.finished)
-        for key, value in attrs.items():
-            self.storage.set_trial_attr(trial.trial_id, key, value, system=True)
-        trial = trial.evolve(system_attrs={**trial.system_attrs, **attrs})
-        with self._lock:
-            self._mine[trial.trial_id] = trial
-            self._cache.put(trial)
-        return TrialHandle(trial.number, trial.trial_id, dict(trial.config), LocalChannel(self._on_report))
+            trial = self._new_trial(None, {})
+        return self._started(trial)
 
     def tell(
         self,
-        trial: TrialHandle | int,
+        trial: TrialRef,
         value: Any = None,
         state: TrialState | str | None = None,
         metadata: Mapping[str, Any] | None = None,
         fail_reason: str | None = None,
     ) -> Trial:
-        """Finish a trial started by `ask`: with its ``value`` (read like an objective's return value), or
-        an explicit ``state`` ("pruned", "failed").
+        """Finish a trial: with its ``value`` (read like an objective's return value), or an explicit
+        ``state`` ("pruned", "failed"; "paused" pauses it, like `pause`).
 
         >>> import hypersweep as hs
         >>> study = hs.create_study({"x": (0.0, 1.0)})
@@ -225,13 +251,15 @@ class Study:
         >>> study.tell(t, t.config["x"] ** 2).state
         <TrialState.COMPLETE: 'complete'>
         """
-        trial_id = trial.trial_id if isinstance(trial, TrialHandle) else self._trial_id_of(trial)
+        trial_id = self._trial_id_of(trial)
         if state is None:
             outcome = interpret_result(value)
         else:
             state = TrialState(state)
-            if not state.is_finished:
-                raise ValueError(f"tell: state must be complete, pruned or failed, got state={state.value!r}")
+            if not (state.is_finished or state is TrialState.PAUSED):
+                raise ValueError(
+                    f"tell: state must be complete, pruned, failed or paused, got state={state.value!r}"
+                )
             if state == TrialState.COMPLETE:
                 outcome = interpret_result(value)
             else:
@@ -243,27 +271,208 @@ class Study:
             outcome.fail_reason = fail_reason
         return self._finish(trial_id, outcome)
 
-    def _trial_id_of(self, number: int) -> int:
+    # --- the driver API -----------------------------------------------------------------------------------
+    def start_trial(
+        self, config: Mapping[str, Any] | None = None, *, system_attrs: Mapping[str, Any] | None = None
+    ) -> TrialHandle:
+        """Start a trial now, with ``config`` (validated against the space) or, when None, one from the queue
+        or the sampler as `ask` does; ``system_attrs`` are recorded on it (e.g. ``{"bracket": 2}``).
+
+        The handle reports (``handle.report(score, step)``), saves checkpoints and tells the scheduler's
+        decision, exactly as in an objective. Finish the trial with `tell`, or `pause` it.
+        """
+        attrs = dict(system_attrs or {})
+        if config is None and not attrs:
+            return self.ask()
+        trial = self._new_trial(None if config is None else self.space.validate(config), attrs)
+        return self._started(trial)
+
+    def report(self, trial: TrialRef, value: float, step: int) -> Decision:
+        """Record ``value`` at ``step`` for a running trial; the scheduler's `Decision` about it."""
+        step = _check_step("study.report", step)
+        value = float(value)
+        return Decision(self._on_report(self._trial_id_of(trial), step, value if math.isfinite(value) else math.nan))
+
+    def pause(self, trial: TrialRef) -> Trial:
+        """Pause a running trial (it keeps its steps and checkpoint; `resume` continues it)."""
+        return self._finish(self._trial_id_of(trial), Outcome(TrialState.PAUSED))
+
+    def resume(self, trial: TrialRef) -> TrialHandle:
+        """Claim a PAUSED (or WAITING) trial for this process and run it again: the handle has its
+        ``checkpoint`` and ``last_step``. Raises RuntimeError if another worker claimed it first."""
+        trial_id = self._trial_id_of(trial)
+        claimed = self.storage.claim_trial(trial_id, self.worker_id)
+        if claimed is None:
+            current = self.storage.get_trial(trial_id)
+            raise RuntimeError(
+                f"trial {current.number} is {current.state}, not paused or waiting: it cannot be resumed here"
+            )
+        return self._started(claimed)
+
+    def next_steps(self) -> dict[int, int]:
+        """Driver mode: ``{trial number: steps to run next}`` from the scheduler; 0 means stop that trial
+        (``tell(n, state="pruned")``), a trial left out waits for others, {} means the search is done.
+
+        Needs a scheduler with a driver mode (`SuccessiveHalving`, `Hyperband`); see `start_trial`.
+        """
         self._sync()
         with self._lock:
-            if number not in self._cache.by_number:
-                raise KeyError(f"study {self.name!r} has no trial number {number}")
-            return self._cache.by_number[number].trial_id
+            return self.scheduler.next_steps(self._history, self.direction)
+
+    # --- internals shared with the runtime ------------------------------------------------------------------
+    def _new_trial(self, config: dict[str, Any] | None, system_attrs: dict[str, Any]) -> Trial:
+        if config is None:
+            self._sync()
+            with self._lock:
+                pending = [t.config for t in self._history.running]
+                config = self.sampler.ask(self.space, self._history.settled(), pending, self.direction)
+            config = self.space.validate(config)
+        return self.storage.create_trial(
+            self.study_id, config, TrialState.RUNNING, system_attrs=system_attrs, worker=self.worker_id
+        )
+
+    def _started(self, trial: Trial) -> TrialHandle:
+        """Record the scheduler's attributes on a trial that starts or resumes here; its handle."""
+        attrs = self.scheduler.on_trial_start(trial.number, self._history)
+        attrs = {k: v for k, v in attrs.items() if k not in trial.system_attrs}  # a resumed trial keeps its own
+        for key, value in attrs.items():
+            self.storage.set_trial_attr(trial.trial_id, key, value, system=True)
+        if attrs:
+            trial = trial.evolve(system_attrs={**trial.system_attrs, **attrs})
+        with self._lock:
+            self._mine[trial.trial_id] = trial
+            self._decisions.pop(trial.trial_id, None)
+        self._learn([trial])
+        checkpoint = trial.checkpoint
+        last_step = checkpoint.step if checkpoint is not None and checkpoint.step is not None else 0
+        sink = None if self.artifacts is None else _ArtifactSink(self.artifacts, f"{self._prefix}/{trial.number}")
+        return TrialHandle(
+            trial.number,
+            trial.trial_id,
+            dict(trial.config),
+            LocalChannel(self._handle),
+            last_step=last_step,
+            last_value=trial.intermediate.get(last_step),
+            checkpoint=checkpoint,
+            artifacts=sink,
+        )
+
+    def _number_of(self, trial: TrialRef) -> int:
+        if isinstance(trial, (TrialHandle, Trial)):
+            return trial.number
+        if isinstance(trial, int) and not isinstance(trial, bool):
+            return trial
+        raise TypeError(f"a trial is given by its handle, its Trial record or its number, got {trial!r}")
+
+    def _trial_id_of(self, trial: TrialRef) -> int:
+        if isinstance(trial, (TrialHandle, Trial)) and trial.trial_id >= 0:
+            return trial.trial_id
+        return self.trial(self._number_of(trial)).trial_id
+
+    def _handle(self, method: str, trial_id: int, *args: Any) -> Any:
+        """Answer a call from a running trial (see `hypersweep.execution.channel`)."""
+        if method == "report":
+            return self._on_report(trial_id, *args)
+        if method == "artifact":
+            (fields,) = args
+            self.storage.add_artifact(trial_id, Artifact(**fields))
+            self._sync()  # the retention policy sees the new checkpoint
+            return None
+        if method == "user_attr":
+            key, value = args
+            self.storage.set_trial_attr(trial_id, key, value)
+            return None
+        raise ValueError(f"unknown call {method!r} from trial {trial_id}")
+
+    def _on_report(self, trial_id: int, step: int, value: float) -> str:
+        """A running trial reported ``value`` at ``step``: record it and return the scheduler's verdict."""
+        self.storage.report(trial_id, step, value)
+        self._sync()
+        with self._lock:
+            trial = self._history.by_id(trial_id)
+            if trial is None:
+                return Decision.CONTINUE.value
+            decision = self.scheduler.decide(trial, self._history, self.direction)
+            if decision != Decision.CONTINUE:
+                self._decisions.setdefault(trial_id, decision.value)
+            return self._decisions.get(trial_id, Decision.CONTINUE.value)
 
     def _finish(self, trial_id: int, outcome: Outcome) -> Trial:
         value = outcome.value
-        if outcome.state == TrialState.PRUNED and value is None:
-            latest = self.storage.get_trial(trial_id)  # a pruned trial keeps its last reported value
+        if outcome.state in (TrialState.PRUNED, TrialState.PAUSED) and value is None:
+            latest = self.storage.get_trial(trial_id)  # a stopped trial keeps its last reported value
             if latest.intermediate:
                 value = latest.intermediate[max(latest.intermediate)]
-        finished = self.storage.finish_trial(
-            trial_id, outcome.state, value=value, metadata=outcome.metadata, fail_reason=outcome.fail_reason
-        )
+        if outcome.state is TrialState.PAUSED:
+            finished = self.storage.pause_trial(trial_id, value=value)
+        else:
+            finished = self.storage.finish_trial(
+                trial_id, outcome.state, value=value, metadata=outcome.metadata, fail_reason=outcome.fail_reason
+            )
         with self._lock:
             self._mine.pop(trial_id, None)
-            self._stopped.discard(trial_id)
+            self._decisions.pop(trial_id, None)
+        self._learn([finished])
         self._log_trial(finished)
         return finished
+
+    def _promotion(self, final: bool) -> TrialHandle | None:
+        """Resume the first paused trial the scheduler promotes (one another process did not claim first)."""
+        with self._lock:
+            numbers = self.scheduler.promotable(self._history, self.direction, final=final)
+            candidates = [self._history[n] for n in numbers if n in self._history]
+        for trial in candidates:
+            claimed = self.storage.claim_trial(trial.trial_id, self.worker_id)
+            if claimed is not None:
+                logger.info("trial %d promoted: resumes after step %s", claimed.number, claimed.last_step)
+                return self._started(claimed)
+        return None
+
+    def _retire(self, final: bool) -> None:
+        """End as PRUNED the paused trials the scheduler will never resume."""
+        with self._lock:
+            numbers = self.scheduler.stoppable(self._history, self.direction, final=final)
+            trials = [self._history[n] for n in numbers if n in self._history]
+        for trial in trials:
+            try:
+                self._finish(trial.trial_id, Outcome(TrialState.PRUNED))
+            except TrialAlreadyFinished:
+                pass  # another process got there first
+
+    def _requeue_mine(self, reason: str) -> None:
+        """Put every trial this process started and has not finished back in the queue, keeping its steps
+        and checkpoint (the search was interrupted or stopped by an error: the trials are not at fault)."""
+        with self._lock:
+            mine = list(self._mine.values())
+            self._mine.clear()
+        for trial in mine:
+            try:
+                self.storage.requeue_trial(trial.trial_id, reason)
+            except Exception:  # already finished or storage gone: nothing more to save
+                logger.debug("could not re-queue trial %d (%s)", trial.number, reason, exc_info=True)
+
+    def _load_artifact(self, artifact: Artifact) -> Any:
+        if self.artifacts is None:
+            raise LookupError(
+                f"study {self.name!r} has no artifact store to load {artifact.name!r} from; open it with "
+                "artifacts= naming where its checkpoints were written"
+            )
+        from hypersweep.artifacts import load_object
+
+        return load_object(self.artifacts, artifact.key, artifact.format, artifact.checksum)
+
+    def _delete_artifacts(self, number: int, names: list[str]) -> None:
+        with self._lock:
+            trial = self._history.get(number)
+        if trial is None or self.artifacts is None:
+            return
+        try:
+            for name in names:
+                if name in trial.artifacts:
+                    self.artifacts.remove(trial.artifacts[name].key)
+            self.storage.remove_artifacts(trial.trial_id, names)
+        except Exception:  # retention must never stop a search
+            logger.warning("could not delete checkpoints %s of trial %d", names, number, exc_info=True)
 
     def _log_trial(self, trial: Trial) -> None:
         if trial.state == TrialState.FAILED:
@@ -271,22 +480,6 @@ class Study:
         else:
             logger.info("trial %d %s with value %s and config %s", trial.number, trial.state, trial.value,
                         trial.config)
-
-    def _on_report(self, trial_id: int, step: int | None, value: float | None) -> bool:
-        """A running trial reported ``value`` at ``step`` (or asked whether to stop, step None)."""
-        if step is None:
-            return trial_id in self._stopped
-        self.storage.report(trial_id, step, value)  # type: ignore[arg-type]
-        self._sync()
-        with self._lock:
-            number = self._cache.numbers.get(trial_id)
-            if number is None:
-                return False
-            trial = self._cache.by_number[number]
-            decision = self.scheduler.decide(trial, list(self._cache.by_number.values()), self.direction)
-            if decision != Decision.CONTINUE:
-                self._stopped.add(trial_id)
-            return trial_id in self._stopped
 
     # --- robustness ---------------------------------------------------------------------------------
     def _maybe_requeue(self, force: bool = False, grace: float | None = None) -> None:
@@ -302,18 +495,14 @@ class Study:
             self._last_requeue = now
             grace = self.grace_period if grace is None else grace
             for trial in self.storage.requeue_stale_trials(self.study_id, grace):
-                logger.warning("trial %s lost its worker; re-queued as trial %d",
-                               trial.system_attrs.get("retry_of"), trial.number)
+                logger.warning("trial %d lost its worker; re-queued, it resumes at its last checkpoint",
+                               trial.number)
 
-    def _heartbeat_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(self.heartbeat_interval):
-            with self._lock:
-                ids = list(self._mine)
-            if ids:
-                try:
-                    self.storage.heartbeat(ids)
-                except Exception:  # a transient database error must not kill the search
-                    logger.warning("heartbeat failed", exc_info=True)
+    def _heartbeat(self) -> None:
+        with self._lock:
+            ids = list(self._mine)
+        if ids:
+            self.storage.heartbeat(ids)
 
     # --- optimize ------------------------------------------------------------------------------------
     def optimize(
@@ -328,130 +517,21 @@ class Study:
     ) -> None:
         """Evaluate ``objective(config)`` (or ``objective(config, trial)``) on configs from the sampler.
 
-        ``n_trials`` counts the trials this call runs; ``timeout`` (seconds) stops launching new trials
-        once passed (running ones finish). ``executor`` is "serial", "thread", "process", "dask", a Dask
-        scheduler address, a `distributed.Client` or a `BaseExecutor`, with ``n_workers`` parallel trials.
-        A trial whose objective raises, returns NaN/inf or a non-number is recorded FAILED and the search goes
-        on; Ctrl-C marks the running trials FAILED and keeps every finished one.
+        ``n_trials`` counts the new trials this call starts (resumed ones do not count); ``timeout``
+        (seconds) stops launching trials once passed (running ones finish). ``executor`` is "serial",
+        "thread", "process", "dask", "ray", a Dask scheduler address, a `distributed.Client` or a
+        `BaseExecutor`, with ``n_workers`` parallel trials. A free worker first resumes a paused trial the
+        scheduler promotes, then starts a new one. A trial whose objective raises, returns NaN/inf or a
+        non-number is recorded FAILED and the search goes on; Ctrl-C puts the running trials back in the
+        queue (they resume at their last checkpoint) and keeps every finished one. ``callbacks`` are called
+        as ``callback(study, trial)`` each time a trial's run ends (finished or paused).
         """
-        if not callable(objective):
-            raise TypeError(f"objective must be callable, got {type(objective).__name__}")
-        if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0):
-            raise ValueError(f"n_trials must be a non-negative int or None, got n_trials={n_trials!r}")
-        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-            raise ValueError(f"timeout must be a positive number of seconds or None, got timeout={timeout!r}")
-        callbacks = list(callbacks or [])
-        pass_trial = takes_trial(objective)
-        executor_obj, owned = get_executor(executor, n_workers)
-        from hypersweep.progress import ProgressBar
+        from hypersweep.runtime import optimize
 
-        bar = ProgressBar(total=n_trials, enabled=progress, direction=self.direction)
-        server: ReportServer | None = None
-        stop_heartbeat = threading.Event()
-        heartbeat = None
-        if self.storage.persistent:
-            heartbeat = threading.Thread(target=self._heartbeat_loop, args=(stop_heartbeat,), daemon=True)
-            heartbeat.start()
-        try:
-            if not executor_obj.in_process:
-                import cloudpickle
-
-                try:
-                    payload: Any = cloudpickle.dumps(objective)
-                except Exception as exc:
-                    raise TypeError(
-                        f"the objective cannot be sent to {type(executor_obj).__name__} workers: {exc}. Create "
-                        "locks, connections and open files inside the objective, or use executor='thread'"
-                    ) from exc
-                if pass_trial:
-                    server = ReportServer(self._on_report, executor_obj.report_host())
-            else:
-                payload = objective
-            self._run_loop(executor_obj, payload, pass_trial, server, n_trials, timeout, bar, callbacks)
-        finally:
-            stop_heartbeat.set()
-            bar.close()
-            if server is not None:
-                server.close()
-            if owned:
-                executor_obj.shutdown(wait=False)
-
-    def _run_loop(
-        self,
-        executor: BaseExecutor,
-        payload: Any,
-        pass_trial: bool,
-        server: ReportServer | None,
-        n_trials: int | None,
-        timeout: float | None,
-        bar: Any,
-        callbacks: list[Callback],
-    ) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        running: dict[Future, TrialHandle] = {}
-        launched = 0
-        exhausted = False
-
-        def can_launch() -> bool:
-            if exhausted or (n_trials is not None and launched >= n_trials):
-                return False
-            return deadline is None or time.monotonic() < deadline
-
-        try:
-            while True:
-                while len(running) < executor.n_workers and can_launch():
-                    try:
-                        handle = self.ask()
-                    except SearchExhausted:
-                        exhausted = True
-                        break
-                    if server is not None:
-                        handle.bind(server.channel())
-                    elif not pass_trial:
-                        handle.bind(None)  # nothing to report: ship the handle without the study behind it
-                    launched += 1
-                    future = executor.submit(run_trial, payload, handle, pass_trial)
-                    running[future] = handle
-                if not running:
-                    return
-                # until the deadline, wake up in time to stop launching; after it, wait for running trials
-                remaining = None
-                if deadline is not None and can_launch():
-                    remaining = max(deadline - time.monotonic(), 0.0)
-                done, _ = wait(list(running), timeout=remaining, return_when=FIRST_COMPLETED)
-                for future in done:
-                    handle = running.pop(future)
-                    trial = self._finish(handle.trial_id, self._outcome_of(future))
-                    bar.update(trial)
-                    for callback in callbacks:
-                        callback(self, trial)
-        except BaseException as exc:
-            for future in running:
-                future.cancel()
-            interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
-            self._fail_running(INTERRUPTED if interrupted else f"search stopped by {type(exc).__name__}: {exc}")
-            raise
-
-    def _fail_running(self, reason: str) -> None:
-        """Mark every trial this process started and has not finished as FAILED."""
-        with self._lock:
-            mine = list(self._mine.values())
-            self._mine.clear()
-        for trial in mine:
-            try:
-                self.storage.finish_trial(trial.trial_id, TrialState.FAILED, fail_reason=reason)
-            except Exception:  # already finished or storage gone: nothing more to save
-                logger.debug("could not mark trial %d %s", trial.number, reason, exc_info=True)
-
-    @staticmethod
-    def _outcome_of(future: Future) -> Outcome:
-        try:
-            return future.result()
-        except Exception as exc:  # the worker itself died or the call could not be shipped
-            return Outcome(TrialState.FAILED, fail_reason=f"worker failed: {type(exc).__name__}: {exc}")
+        optimize(self, objective, n_trials, timeout, n_workers, executor, progress, callbacks)
 
     def __repr__(self) -> str:
-        return f"Study(name={self.name!r}, direction={self.direction!r}, sampler={self.sampler!r})"
+        return f"Study(name={self.name!r}, direction={self.direction.value!r}, sampler={self.sampler!r})"
 
 
 def create_study(
@@ -464,22 +544,27 @@ def create_study(
     resume: bool = False,
     seed: int | None = None,
     heartbeat_interval: float = 10.0,
+    artifacts: Any = None,
+    retention: Any = None,
 ) -> Study:
     """Start a search over ``problem`` (a `Problem`, a `Space`, or a dict of parameters).
 
     ``storage`` is None (in memory), a SQLAlchemy URL ("sqlite:///results.db", "postgresql://...",
     "mysql+pymysql://...") or a storage object. With ``resume=True`` an existing study of that ``name``
-    continues, every earlier trial informing the sampler; otherwise the name must be new. The problem's
-    starting points are enqueued so they run first.
+    continues, every earlier trial informing the sampler and every interrupted trial resuming at its last
+    checkpoint; otherwise the name must be new. The problem's starting points are enqueued so they run first.
+
+    ``artifacts`` is where checkpoints go: a folder or an fsspec URL ("s3://bucket/prefix") that every
+    worker can reach; by default a folder beside a SQLite file ("results.db" -> "results-artifacts/"), a
+    temporary folder for an in-memory study, and none for a database server (pass one to save checkpoints).
+    ``retention`` (a `hypersweep.artifacts.Retention`) says which checkpoints to keep.
 
     >>> import hypersweep as hs
     >>> study = hs.create_study({"x": (0, 10)}, direction="maximize", sampler="random", seed=1)
     >>> study.direction
-    'maximize'
+    <Direction.MAXIMIZE: 'maximize'>
     """
-    if direction not in _DIRECTIONS:
-        raise ValueError(f"direction must be 'minimize' or 'maximize', got direction={direction!r}")
-    direction = _DIRECTIONS[direction]
+    direction = Direction.of(direction)
     space, starting_points = _as_space(problem)
     if len(space.dims) == 0 and len(space) == 0:
         raise ValueError("the search space is empty; add at least one parameter")
@@ -494,11 +579,11 @@ def create_study(
             record = backend.get_study(name)
             existed = True
         except StudyNotFound:
-            record = backend.create_study(name, direction, space.to_dict(), load_if_exists=True)
+            record = backend.create_study(name, direction.value, space.to_dict(), load_if_exists=True)
     else:
-        record = backend.create_study(name, direction, space.to_dict())
+        record = backend.create_study(name, direction.value, space.to_dict())
     if existed:
-        if record.direction != direction:
+        if record.direction != direction.value:
             raise ValueError(
                 f"study {name!r} was created with direction={record.direction!r}; resume it with the same "
                 "direction or start a new study under another name="
@@ -517,18 +602,71 @@ def create_study(
         get_sampler(sampler, seed=seed),
         get_scheduler(scheduler),
         heartbeat_interval=heartbeat_interval,
+        artifacts=_artifact_store(artifacts, backend, record),
+        retention=retention,
     )
+    if artifacts is not None:
+        backend.set_study_attr(record.study_id, _ARTIFACTS_ATTR, study.artifacts.url, only_if_absent=True,
+                               system=True)
     if existed and not backend.supports_multiple_writers:
         _refuse_live_writers(study)
         study._maybe_requeue(force=True, grace=-1.0)
     # starting points and the sampler's plan (a grid) are enqueued once per study, by whichever process
     # claims that job first, so each point runs exactly once however many processes share the study
-    if not record.user_attrs.get("hs:planned") and backend.set_study_attr(
-        record.study_id, "hs:planned", True, only_if_absent=True
+    if not record.system_attrs.get("hs:planned") and backend.set_study_attr(
+        record.study_id, "hs:planned", True, only_if_absent=True, system=True
     ):
         for config in [*starting_points, *(study.sampler.plan(space) or [])]:
             study.enqueue(config)
     return study
+
+
+def _artifact_store(artifacts: Any, backend: BaseStorage, record: Any) -> Any:
+    """The study's artifact store: the one given, the one recorded at creation, or the backend's default."""
+    from hypersweep.artifacts import LocalArtifactStore, get_artifact_store
+
+    if artifacts is not None:
+        return get_artifact_store(artifacts)
+    recorded = record.system_attrs.get(_ARTIFACTS_ATTR)
+    if recorded:
+        return get_artifact_store(recorded)
+    database = _sqlite_file(backend)
+    if database is not None:
+        return LocalArtifactStore(database.with_name(f"{database.stem}-artifacts"))
+    if not backend.persistent:
+        return _temporary_store()
+    return None  # a database server: checkpoints need a place every worker can reach, given by the user
+
+
+def _sqlite_file(backend: BaseStorage) -> Path | None:
+    url = getattr(backend, "url", None)
+    if not isinstance(url, str) or not url.startswith("sqlite"):
+        return None
+    import sqlalchemy as sa
+
+    database = sa.make_url(url).database
+    return None if database in (None, "", ":memory:") else Path(database).expanduser().resolve()
+
+
+def _temporary_store() -> Any:
+    """A folder for the checkpoints of an in-memory study: one subfolder of a temporary folder that this
+    process removes when it exits (created on the first checkpoint, so studies that save none cost nothing)."""
+    from hypersweep.artifacts import LocalArtifactStore
+
+    global _TEMPORARY_ROOT
+    if _TEMPORARY_ROOT is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = _TEMPORARY_ROOT = Path(tempfile.gettempdir()) / f"hypersweep-artifacts-{uuid.uuid4().hex[:12]}"
+        owner = os.getpid()
+        # only the process that made it removes it (a forked child inherits atexit handlers)
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(root, ignore_errors=True))
+    return LocalArtifactStore(_TEMPORARY_ROOT / uuid.uuid4().hex[:12])
+
+
+_TEMPORARY_ROOT: Path | None = None
 
 
 def _refuse_live_writers(study: Study) -> None:
@@ -555,9 +693,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def load_study(name: str, storage: str | BaseStorage, sampler: str | BaseSampler | None = "tpe",
-               scheduler: str | BaseScheduler | None = None, seed: int | None = None) -> Study:
-    """Open an existing study (its space and direction come from storage), e.g. to read its results.
+def load_study(
+    name: str,
+    storage: str | BaseStorage,
+    sampler: str | BaseSampler | None = "tpe",
+    scheduler: str | BaseScheduler | None = None,
+    seed: int | None = None,
+    artifacts: Any = None,
+) -> Study:
+    """Open an existing study (its space and direction come from storage), e.g. to read its results or load
+    its best model: ``hs.load_study("s", "sqlite:///s.db").best_trial.load_checkpoint()``.
 
     >>> import hypersweep as hs
     >>> from hypersweep.storage import InMemoryStorage
@@ -569,5 +714,5 @@ def load_study(name: str, storage: str | BaseStorage, sampler: str | BaseSampler
     backend = get_storage(storage)
     record = backend.get_study(name)
     space = Space.from_dict(record.space or {})
-    return Study(backend, record.study_id, name, record.direction, space,
-                 get_sampler(sampler, seed=seed), get_scheduler(scheduler))
+    return Study(backend, record.study_id, name, record.direction, space, get_sampler(sampler, seed=seed),
+                 get_scheduler(scheduler), artifacts=_artifact_store(artifacts, backend, record))

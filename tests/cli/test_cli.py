@@ -160,6 +160,52 @@ def test_a_killed_search_keeps_its_trials_and_resume_completes_the_count(tmp_pat
     assert len(kept) == len(before)  # every trial finished before the kill is still there, unchanged
 
 
+EPOCHS_PROBLEM = """
+import time
+import hypersweep as hs
+
+Problem = hs.Problem({"x": (-5.0, 5.0)})
+
+def run(config, trial):
+    model, start, score = {"epochs": 0}, 0, None
+    if trial.checkpoint is not None:
+        model, start, score = trial.load_checkpoint(), trial.last_step, trial.last_value
+    for epoch in range(start + 1, 10):
+        time.sleep(0.02)
+        model["epochs"] += 1
+        score = -(config["x"] - 1.0) ** 2 - 1.0 / epoch
+        trial.report(score, step=epoch)
+        trial.save_checkpoint(model, step=epoch)
+        if trial.should_stop():
+            break
+    return score
+"""
+
+
+def test_checkpoints_with_a_promoting_scheduler_survive_a_kill(tmp_path):
+    (tmp_path / "epochsprob.py").write_text(textwrap.dedent(EPOCHS_PROBLEM))
+    args = ["search", "--problem", "epochsprob.Problem", "--run", "epochsprob.run", "--method", "random",
+            "--max-evals", "18", "--seed", "1", "--no-progress", "--scheduler", "asha-promote", "--max-resource", "9"]
+    proc = subprocess.Popen([sys.executable, "-m", "hypersweep", *args], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    csv = tmp_path / "results.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if csv.exists() and len(pd.read_csv(csv)) >= 8:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    done = hypersweep(*args, "--resume", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    df = pd.read_csv(csv)
+    assert len(df) == 18 and set(df["state"]) <= {"complete", "paused"} and (df["state"] == "complete").any()
+    assert (tmp_path / "results-artifacts").is_dir()  # beside the SQLite file, by default
+    study = hs.load_study("epochsprob", "sqlite:///" + str(tmp_path / "results.db"))
+    for trial in study.trials:  # every epoch ran once per trial: resumed, never retrained
+        assert trial.load_checkpoint()["epochs"] == trial.last_step
+
+
 @pytest.mark.slow
 def test_scheduler_address_runs_a_project_the_dask_workers_cannot_import(tmp_path):
     distributed = pytest.importorskip("distributed")

@@ -63,12 +63,21 @@ def test_process_pool_recovers_after_a_crash():
 
 def test_report_server_round_trip():
     seen = []
-    server = ReportServer(lambda trial_id, step, value: seen.append((trial_id, step, value)) or step == 2)
+
+    def handler(method, trial_id, *args):
+        if method == "user_attr":
+            raise TypeError("not JSON")
+        seen.append((method, trial_id, *args))
+        return args[0] == 2
+
+    server = ReportServer(handler)
     try:
         channel = server.channel()
-        assert channel.report(7, 1, 0.5) is False
-        assert channel.report(7, 2, 0.25) is True
-        assert seen == [(7, 1, 0.5), (7, 2, 0.25)]
+        assert channel.call("report", 7, 1, 0.5) is False
+        assert channel.call("report", 7, 2, 0.25) is True
+        assert seen == [("report", 7, 1, 0.5), ("report", 7, 2, 0.25)]
+        with pytest.raises(TypeError, match="not JSON"):  # the study's error is raised again in the worker
+            channel.call("user_attr", 7, "key", object.__name__)
     finally:
         server.close()
 

@@ -42,7 +42,7 @@ def test_get_scheduler_kwargs_and_instances():
     assert (sh.max_resource, sh.reduction_factor) == (27, 2)
     hb = Hyperband(max_resource=9)
     assert get_scheduler(hb) is hb
-    assert repr(hb) == "Hyperband(max_resource=9, reduction_factor=3, min_resource=1)"
+    assert repr(hb) == "Hyperband(max_resource=9, reduction_factor=3, min_resource=1, synchronous=False)"
     with pytest.raises(TypeError, match="only for a scheduler given by name"):
         get_scheduler(hb, max_resource=3)
     with pytest.raises(TypeError, match="scheduler must be a name, a BaseScheduler or None, got 3"):
@@ -68,16 +68,20 @@ def test_decision_and_base_class():
 @pytest.mark.parametrize(
     "make, error, message",
     [
-        (lambda: SuccessiveHalving(reduction_factor=1), ValueError, "reduction_factor must be >= 2, got 1"),
-        (lambda: ASHA(reduction_factor=0), ValueError, "reduction_factor must be >= 2, got 0"),
-        (lambda: Hyperband(reduction_factor=1), ValueError, "reduction_factor must be >= 2, got 1"),
-        (lambda: SuccessiveHalving(min_resource=0), ValueError, "min_resource must be >= 1, got 0"),
+        (
+            lambda: SuccessiveHalving(reduction_factor=1),
+            ValueError,
+            "reduction_factor must be an int >= 2, got reduction_factor=1; each rung keeps",
+        ),
+        (lambda: ASHA(reduction_factor=0), ValueError, "reduction_factor must be an int >= 2, got reduction_factor=0"),
+        (lambda: Hyperband(reduction_factor=1), ValueError, "reduction_factor must be an int >= 2, got"),
+        (lambda: SuccessiveHalving(min_resource=0), ValueError, "min_resource must be an int >= 1, got min_resource=0"),
         (
             lambda: SuccessiveHalving(min_resource=1.5),
             TypeError,
-            r"min_resource must be an integer >= 1, got 1.5",
+            r"min_resource must be an int >= 1, got min_resource=1.5",
         ),
-        (lambda: ASHA(max_resource=True), TypeError, "max_resource must be an integer >= 1, got True"),
+        (lambda: ASHA(max_resource=True), TypeError, "max_resource must be an int >= 1, got max_resource=True"),
         (
             lambda: SuccessiveHalving(min_resource=3, max_resource=1),
             ValueError,
@@ -91,20 +95,20 @@ def test_decision_and_base_class():
         (
             lambda: SuccessiveHalving(min_early_stopping_rate=-1),
             ValueError,
-            "min_early_stopping_rate must be >= 0, got -1",
+            "min_early_stopping_rate must be an int >= 0, got min_early_stopping_rate=-1",
         ),
-        (lambda: Hyperband(max_resource=0), ValueError, "max_resource must be >= 1, got 0"),
+        (lambda: Hyperband(max_resource=0), ValueError, "max_resource must be an int >= 1, got max_resource=0"),
         (
             lambda: Hyperband(max_resource=5, min_resource=10),
             ValueError,
             "max_resource must be >= min_resource, got max_resource=5, min_resource=10",
         ),
-        (lambda: Hyperband(max_resource="81"), TypeError, "max_resource must be an integer >= 1, got '81'"),
-        (lambda: MedianStopping(warmup_steps=-1), ValueError, "warmup_steps must be >= 0, got -1"),
-        (lambda: MedianStopping(min_trials=0), ValueError, "min_trials must be >= 1, got 0; a median needs"),
+        (lambda: Hyperband(max_resource="81"), TypeError, "max_resource must be an int >= 1, got max_resource='81'"),
+        (lambda: MedianStopping(warmup_steps=-1), ValueError, "warmup_steps must be an int >= 0, got warmup_steps=-1"),
+        (lambda: MedianStopping(min_trials=0), ValueError, "min_trials must be an int >= 1, got min_trials=0"),
         (lambda: SuccessiveHalving().bracket(9), ValueError, "bracket\\(\\) needs a finite max_resource"),
-        (lambda: SuccessiveHalving(max_resource=9).bracket(0), ValueError, "n_models must be >= 1, got 0"),
-        (lambda: Hyperband().bracket_of(-1), ValueError, "number must be >= 0, got -1"),
+        (lambda: SuccessiveHalving(max_resource=9).bracket(0), ValueError, "n_models must be an int >= 1"),
+        (lambda: Hyperband().bracket_of(-1), ValueError, "number must be an int >= 0, got number=-1"),
         (lambda: rung_levels(1, 3), ValueError, "needs max_resource or up_to"),
     ],
 )

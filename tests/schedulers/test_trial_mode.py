@@ -90,8 +90,9 @@ def test_no_scheduler_and_direction_check():
     t = trial(0, [1.0])
     assert NoScheduler().decide(t, [t], "maximize") is Decision.CONTINUE
     for scheduler in [NoScheduler(), SuccessiveHalving(), ASHA(), Hyperband(), MedianStopping()]:
-        with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize', got 'max'"):
-            scheduler.decide(t, [t], "max")
+        with pytest.raises(ValueError, match="direction must be 'minimize' or 'maximize', got direction='up'"):
+            scheduler.decide(t, [t], "up")
+        assert scheduler.decide(t, [t], "max") is Decision.CONTINUE  # aliases, as create_study takes them
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -118,28 +119,37 @@ def test_successive_halving_one_worker_follows_the_rung_rule(curves):
     }
 
 
+@pytest.mark.parametrize("promote", [False, True], ids=["stopping", "promoting"])
 @pytest.mark.parametrize("n_workers", [1, 4, 16])
-def test_asha_stops_most_trials_early_and_keeps_the_best(curves, final, n_workers):
+def test_asha_stops_most_trials_early_and_keeps_the_best(curves, final, n_workers, promote):
     step_times = [1.0 + (i % 7) for i in range(len(curves))]  # stragglers: nobody waits for them
-    result = simulate(ASHA(max_resource=R), curves, n_workers=n_workers, step_times=step_times)
+    result = simulate(ASHA(max_resource=R, promote=promote), curves, n_workers=n_workers, step_times=step_times)
     assert result.total_steps < 0.15 * len(curves) * R  # vs. 6,561 steps to run everything to the end
     best = int(np.argmin(final))
     assert result.steps[best] == R
     worst_half = np.argsort(final)[len(curves) // 2 :]
     assert max(result.steps[int(i)] for i in worst_half) <= 3
     assert sum(s == 1 for s in result.steps.values()) >= len(curves) / 2
-    # Promotions happen: some trials were paused at a rung and resumed later.
     first_pause: dict[int, int] = {}
     for e in result.events:
         if e.decision is Decision.PAUSE:
             first_pause.setdefault(e.number, e.step)
-    assert sum(result.steps[n] > step for n, step in first_pause.items()) >= 2
-    assert {t.state for t in result.trials} == {TrialState.PRUNED, TrialState.COMPLETE}
+    if not promote:
+        assert not first_pause
+        assert {t.state for t in result.trials} == {TrialState.PRUNED, TrialState.COMPLETE}
+        return
+    # Promotions happen: some trials were paused at a rung and resumed later, from their checkpoint
+    promoted = [n for n, step in first_pause.items() if result.steps[n] > step]
+    assert len(promoted) >= 2
+    for n in promoted:
+        steps = [e.step for e in result.events if e.number == n]
+        assert steps == list(range(1, len(steps) + 1))  # no step run twice: it resumed after its pause
+    assert {t.state for t in result.trials} == {TrialState.PAUSED, TrialState.COMPLETE}
 
 
 def test_asha_promotable_orders_by_rung_then_score():
-    asha = ASHA(max_resource=27, reduction_factor=3)
-    pruned = TrialState.PRUNED
+    asha = ASHA(max_resource=27, reduction_factor=3, promote=True)
+    pruned = TrialState.PAUSED
     field = [trial(i, [v]) for i, v in enumerate([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])]
     high = [trial(10 + i, [v, 0.0, w]) for i, (v, w) in enumerate([(0.05, 0.1), (0.9, 0.2), (0.9, 0.3)])]
     # Rung 1 holds 9 trials, so its top 3 go on: 0.05 (#10), 0.1 (#0), 0.2 (#1) when minimizing.

@@ -16,6 +16,10 @@ from hypersweep.storage.sql import SQLStorage, StorageConnectionError
 POSTGRES_URL = os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("HYPERSWEEP_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 
+# data/ holds the committed old-release study files and the scripts that wrote them: never collect (import)
+# those scripts, as --doctest-modules would: importing one rewrites its file.
+collect_ignore = ["data"]
+
 
 def _server_storage(url: str) -> Iterator[SQLStorage]:
     prefix = f"hs_t{uuid.uuid4().hex[:8]}_"

@@ -1,4 +1,5 @@
-"""SQLStorage across processes: unique trial numbers and single claims with 4 writers on one study.
+"""SQLStorage across processes: unique trial numbers, single claims (of the queue and of one trial) and single
+winners of only_if_absent with 4 writers on one study.
 
 Also the SQL-only behaviours: SQLite refuses several writers, schema versions, pickling, URL errors.
 """
@@ -16,6 +17,8 @@ from hypersweep.storage import MultiWriterNotSupported, get_storage
 from hypersweep.storage.sql import SCHEMA_VERSION, SchemaVersionError, SQLStorage, StorageConnectionError
 from hypersweep.testing.storage import (
     check_concurrent_claims,
+    check_concurrent_study_attrs,
+    check_concurrent_trial_claims,
     check_concurrent_writers,
     check_reads_while_writing,
 )
@@ -41,6 +44,14 @@ def test_four_processes_claim_each_waiting_trial_once(server_storage: SQLStorage
     check_concurrent_claims(server_storage, n_processes=4, n_waiting=50)
 
 
+def test_four_processes_race_for_each_paused_trial(server_storage: SQLStorage) -> None:
+    check_concurrent_trial_claims(server_storage, n_processes=4, n_trials=20)
+
+
+def test_four_processes_set_each_study_attr_once(server_storage: SQLStorage) -> None:
+    check_concurrent_study_attrs(server_storage, n_processes=4, n_keys=10)
+
+
 def test_incremental_reads_miss_nothing_while_another_process_writes(server_storage: SQLStorage) -> None:
     check_reads_while_writing(server_storage, n_trials=60)
 
@@ -63,6 +74,18 @@ def test_newer_schema_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemaVersionError, match=f"schema version {SCHEMA_VERSION + 98}") as info:
         SQLStorage(url)
     assert "storage=" in str(info.value) and "upgrade hypersweep" in str(info.value)
+
+
+def test_older_schema_version_without_migration_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/study.db"
+    SQLStorage(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE hs_schema_version SET version = 0")
+    engine.dispose()
+    with pytest.raises(SchemaVersionError, match="schema version 0") as info:
+        SQLStorage(url)
+    assert "migrates tables of version 1 only" in str(info.value) and "storage=" in str(info.value)
 
 
 def test_pickles_as_its_url(tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_early_stopping_through_the_trial_argument():
     assert study.best_trial.last_step == 9
 
 
-def test_interrupt_marks_running_trials_failed_and_keeps_finished_ones():
+def test_interrupt_requeues_the_running_trial_and_keeps_finished_ones():
     calls = []
 
     def objective(config):
@@ -185,8 +185,10 @@ def test_interrupt_marks_running_trials_failed_and_keeps_finished_ones():
     with pytest.raises(KeyboardInterrupt):
         study.optimize(objective, n_trials=10, progress=False)
     states = [t.state for t in study.trials]
-    assert states == [TrialState.COMPLETE] * 3 + [TrialState.FAILED]
-    assert study.trials[-1].fail_reason == "interrupted"
+    assert states == [TrialState.COMPLETE] * 3 + [TrialState.WAITING]  # back in the queue, to run first
+    assert study.trials[-1].system_attrs["requeue_reason"] == "interrupted"
+    study.optimize(objective, n_trials=1, progress=False)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
 
 
 @pytest.mark.parametrize(
@@ -245,19 +247,3 @@ def test_tpe_and_bo_learn_within_optimize():
     assert median_best("bo", seeds=3) < min(random_best, 0.01)
 
 
-def test_an_engine_error_fails_running_trials_with_its_reason():
-    class Broken(hs.BaseSampler):
-        calls = 0
-
-        def ask(self, space, trials, pending, direction):
-            Broken.calls += 1
-            if Broken.calls == 3:
-                raise RuntimeError("sampler bug")
-            return space.sample(self.rng)
-
-    study = hs.create_study(SPACE, sampler=Broken(seed=0))
-    with pytest.raises(RuntimeError, match="sampler bug"):
-        study.optimize(slow_quadratic, n_trials=10, n_workers=2, executor="thread", progress=False)
-    failed = study.get_trials(["failed"])
-    assert failed and all(t.fail_reason == "search stopped by RuntimeError: sampler bug" for t in failed)
-    assert not study.get_trials(["running"])

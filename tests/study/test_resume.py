@@ -59,33 +59,77 @@ def _wait_for_complete(url, name, count, proc, limit=60.0):
     raise AssertionError("the search made no progress")
 
 
+def _launch_epochs(url, name, n_trials, sleep, artifacts, log, workers=2, executor="thread"):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    args = ["epochs", url, name, str(n_trials), str(sleep), str(artifacts), str(log), str(workers), executor]
+    return subprocess.Popen([sys.executable, SCRIPT, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def _epochs_run(log):
+    """(trial number, epoch) of every epoch the searches ran, in order."""
+    if not log.exists():
+        return []
+    return [tuple(map(int, line.split())) for line in log.read_text().splitlines() if line.strip()]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_sigkill_halfway_then_resume_keeps_every_finished_trial(kind, tmp_path, request):
+def test_sigkill_halfway_then_resume_continues_interrupted_trials_from_their_checkpoints(kind, tmp_path, request):
+    from search_script import EPOCHS, SPACE, epochs_objective
+
     url = f"sqlite:///{tmp_path}/study.db" if kind == "sqlite" else _backend(request, PG)
-    name = f"kill-{uuid.uuid4().hex[:8]}"
-    proc = _launch(url, name, n_trials=30, sleep=0.05)
-    _wait_for_complete(url, name, 12, proc)
+    name, artifacts, log = f"kill-{uuid.uuid4().hex[:8]}", tmp_path / "artifacts", tmp_path / "epochs.log"
+    n_trials = 12
+    proc = _launch_epochs(url, name, n_trials, sleep=0.02, artifacts=artifacts, log=log)
+    _wait_for_complete(url, name, n_trials // 2, proc)
+    time.sleep(0.05)  # let the next trials get some epochs in
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 
-    before = {t.number: t for t in hs.load_study(name, url).trials if t.state == TrialState.COMPLETE}
-    assert len(before) >= 12
+    trials = hs.load_study(name, url).trials
+    before = {t.number: t for t in trials if t.state == TrialState.COMPLETE}
+    interrupted = {t.number: t for t in trials if t.state == TrialState.RUNNING}
+    assert len(before) >= n_trials // 2 and interrupted
+    ran_before = _epochs_run(log)
     if kind == "postgres":
         time.sleep(2.5)  # let the dead process's heartbeats go stale (grace = 4 x 0.5 s)
-    study = hs.create_study(SPACE, storage=url, name=name, resume=True, heartbeat_interval=0.5)
-    study.optimize(lambda c: (c["x"] - 0.3) ** 2 + c["n"] / 100, n_trials=30 - len(before), progress=False)
+    study = hs.create_study(SPACE, storage=url, name=name, resume=True, sampler="random", seed=1,
+                            heartbeat_interval=0.5, artifacts=artifacts)
+    remaining = n_trials - len(before) - len(interrupted)
+    study.optimize(epochs_objective(log, 0.0), n_trials=remaining + len(interrupted), progress=False)
 
-    after = study.trials
-    kept = {t.number: t for t in after if t.number in before}
-    assert all(kept[n].state == TrialState.COMPLETE and kept[n].value == before[n].value for n in before)
-    assert sum(t.state == TrialState.COMPLETE for t in after) == 30
-    assert not [t for t in after if t.state in (TrialState.RUNNING, TrialState.WAITING)]
-    retried = [t for t in after if "retry_of" in t.system_attrs]
-    lost = [t for t in after if t.state == TrialState.FAILED]
-    assert len(retried) == len(lost)  # the trial the kill interrupted was re-queued and run again
+    after = {t.number: t for t in study.trials}
+    assert len(after) == n_trials and all(t.state == TrialState.COMPLETE for t in after.values())
+    assert all(after[n].value == t.value and after[n].intermediate == t.intermediate for n, t in before.items())
+    ran = _epochs_run(log)
+    # an uninterrupted search runs n_trials x EPOCHS epochs; each interrupted trial may redo at most the one
+    # epoch it was in when the process died (run, but not yet checkpointed)
+    assert n_trials * EPOCHS <= len(ran) <= n_trials * EPOCHS + len(interrupted)
+    for number, old in interrupted.items():
+        checkpointed = old.checkpoint.step if old.checkpoint is not None else 0
+        resumed = [epoch for n, epoch in ran[len(ran_before):] if n == number]
+        assert resumed == list(range(checkpointed + 1, EPOCHS + 1))  # continued after its last checkpoint
+        model = after[number].load_checkpoint()
+        assert model["epochs"] == list(range(1, EPOCHS + 1))  # the trained object carried over every epoch
+        assert after[number].system_attrs["requeued"] == 1
     if hs.get_storage(url).supports_multiple_writers:
         hs.get_storage(url).delete_study(name)
+
+
+@pytest.mark.slow
+def test_the_best_model_loads_after_the_process_that_trained_it_is_gone(tmp_path):
+    from search_script import EPOCHS
+
+    url, artifacts, log = f"sqlite:///{tmp_path}/best.db", tmp_path / "artifacts", tmp_path / "epochs.log"
+    proc = _launch_epochs(url, "best", 6, sleep=0.0, artifacts=artifacts, log=log, workers=2, executor="process")
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    study = hs.load_study("best", url)  # the artifact store comes from the study's record
+    best = study.best_trial
+    model = best.load_checkpoint()
+    assert model["epochs"] == list(range(1, EPOCHS + 1))
+    assert model["w"] == pytest.approx(EPOCHS * best.config["x"])
+    assert study.load_checkpoint(best.number) == model
 
 
 @pytest.mark.slow

@@ -1,7 +1,9 @@
-"""How a running trial talks back to its study: reports in, stop decisions out.
+"""How a running trial talks back to its study: reports, saved artifacts and attributes in; decisions out.
 
-In-process executors call the study directly (`LocalChannel`); worker processes and Dask workers connect to
-a small `ReportServer` that the optimizing process runs in a background thread (`RemoteChannel`).
+In-process executors call the study directly (`LocalChannel`); worker processes, Dask and Ray workers
+connect to a small `ReportServer` that the optimizing process runs in a background thread (`RemoteChannel`).
+A call is ``(method, trial_id, *args)``; the study's handler answers it, and an error it raises is raised
+again in the worker (a `TypeError` for a non-JSON attribute, say).
 """
 
 from __future__ import annotations
@@ -17,33 +19,34 @@ __all__ = ["Channel", "LocalChannel", "RemoteChannel", "ReportServer"]
 
 logger = logging.getLogger(__name__)
 
-#: handler(trial_id, step, value) -> should the trial stop?
-ReportHandler = Callable[[int, "int | None", "float | None"], bool]
+#: handler(method, trial_id, *args) -> answer; methods: "report", "should_stop", "artifact", "user_attr"
+Handler = Callable[..., Any]
+
+_ERRORS: dict[str, type[Exception]] = {
+    "TypeError": TypeError,
+    "ValueError": ValueError,
+    "KeyError": KeyError,
+    "LookupError": LookupError,
+}
 
 
 class Channel(Protocol):
-    def report(self, trial_id: int, step: int, value: float) -> bool:
-        """Record ``value`` at ``step``; True when the trial should stop."""
-
-    def should_stop(self, trial_id: int) -> bool:
-        """True when the scheduler has told this trial to stop."""
+    def call(self, method: str, trial_id: int, *args: Any) -> Any:
+        """Send one call to the study and return its answer."""
 
 
 class LocalChannel:
-    """Calls the handler in this process (serial and thread executors)."""
+    """Calls the handler in this process (serial and thread executors, drivers)."""
 
-    def __init__(self, handler: ReportHandler) -> None:
+    def __init__(self, handler: Handler) -> None:
         self._handler = handler
 
-    def report(self, trial_id: int, step: int, value: float) -> bool:
-        return self._handler(trial_id, step, value)
-
-    def should_stop(self, trial_id: int) -> bool:
-        return self._handler(trial_id, None, None)
+    def call(self, method: str, trial_id: int, *args: Any) -> Any:
+        return self._handler(method, trial_id, *args)
 
 
 class RemoteChannel:
-    """Sends reports to a `ReportServer`; picklable (the connection opens on first use in the worker)."""
+    """Sends calls to a `ReportServer`; picklable (the connection opens on first use in the worker)."""
 
     def __init__(self, address: tuple[str, int], authkey: bytes) -> None:
         self.address = address
@@ -57,18 +60,16 @@ class RemoteChannel:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["address"], state["authkey"])  # type: ignore[misc]
 
-    def _call(self, message: tuple) -> bool:
+    def call(self, method: str, trial_id: int, *args: Any) -> Any:
         with self._lock:
             if self._conn is None:
                 self._conn = Client(self.address, authkey=self.authkey)
-            self._conn.send(message)
-            return bool(self._conn.recv())
-
-    def report(self, trial_id: int, step: int, value: float) -> bool:
-        return self._call((trial_id, step, value))
-
-    def should_stop(self, trial_id: int) -> bool:
-        return self._call((trial_id, None, None))
+            self._conn.send((method, trial_id, args))
+            status, *answer = self._conn.recv()
+        if status == "ok":
+            return answer[0]
+        kind, message = answer
+        raise _ERRORS.get(kind, RuntimeError)(message)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -77,16 +78,16 @@ class RemoteChannel:
 
 
 class ReportServer:
-    """Accepts report connections from workers and answers each message with the handler's verdict.
+    """Accepts connections from workers and answers each call with the handler's result.
 
-    >>> server = ReportServer(lambda trial_id, step, value: step is not None and step >= 3)
+    >>> server = ReportServer(lambda method, trial_id, step, value: step >= 3)
     >>> channel = server.channel()
-    >>> channel.report(0, 1, 0.5), channel.report(0, 3, 0.4)
+    >>> channel.call("report", 0, 1, 0.5), channel.call("report", 0, 3, 0.4)
     (False, True)
     >>> server.close()
     """
 
-    def __init__(self, handler: ReportHandler, host: str = "127.0.0.1") -> None:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
         self._handler = handler
         self._authkey = secrets.token_bytes(16)
         self._listener = Listener((host, 0), authkey=self._authkey)
@@ -116,16 +117,18 @@ class ReportServer:
         with conn:
             while not self._closed.is_set():
                 try:
-                    trial_id, step, value = conn.recv()
+                    method, trial_id, args = conn.recv()
                 except (EOFError, OSError):
                     return
                 try:
-                    verdict = self._handler(trial_id, step, value)
-                except Exception:
-                    logger.exception("report of trial %s at step %s failed", trial_id, step)
-                    verdict = False
+                    answer: tuple = ("ok", self._handler(method, trial_id, *args))
+                except Exception as exc:
+                    kind = next((name for name, cls in _ERRORS.items() if isinstance(exc, cls)), None)
+                    if kind is None:
+                        logger.exception("%s of trial %s failed", method, trial_id)
+                    answer = ("error", kind or type(exc).__name__, str(exc))
                 try:
-                    conn.send(verdict)
+                    conn.send(answer)
                 except OSError:
                     return
 

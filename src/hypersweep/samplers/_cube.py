@@ -94,16 +94,17 @@ def _stack(rows: list[np.ndarray], n_dims: int) -> np.ndarray:
 def _split_history(
     space: Space, trials: Sequence[Trial], direction: str, cache: _EncodingCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, losses) of COMPLETE trials with a value, and the points of PRUNED trials (good or not, they stopped)."""
+    """(X, losses) of COMPLETE trials with a value, and the points of PRUNED and PAUSED trials (good or not,
+    they stopped)."""
     cache._use(space)
     X, y, X_pruned = [], [], []
-    complete, pruned, isfinite = TrialState.COMPLETE, TrialState.PRUNED, math.isfinite
+    complete, pruned, paused, isfinite = TrialState.COMPLETE, TrialState.PRUNED, TrialState.PAUSED, math.isfinite
     for t in trials:  # one pass: this loop is most of an ask's cost at thousands of trials
         if t.state is complete:
             if t.value is not None and isfinite(t.value):
                 X.append(cache.row(space, t))
                 y.append(t.value)
-        elif t.state is pruned:
+        elif t.state is pruned or t.state is paused:
             X_pruned.append(cache.row(space, t))
     d = len(space.dims)
     return _stack(X, d), as_losses(y, direction), _stack(X_pruned, d)

@@ -78,8 +78,8 @@ def completed_xy(
     >>> X.tolist(), y.tolist()
     ([[0.25]], [-3.0])
     """
-    states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
-    usable = [t for t in trials if t.state in states and t.has_value]
+    usable = [t for t in trials if (t.state == TrialState.COMPLETE or include_pruned and t.state.stopped_early)
+              and t.has_value]
     X = space.encode_many([t.config for t in usable])
     return X, as_losses([t.value for t in usable], direction)
 
@@ -93,7 +93,7 @@ def select_fidelity(
     their final values (budget None). Otherwise the budget is the largest step that ``min_points`` trials
     reached (reported at a step >= it; completed trials that never reported count as reaching every step),
     and each such trial is observed through the value it reported at the largest step <= the budget.
-    Returns the (trial, value) pairs, the budget, and the PRUNED trials left out of the pairs.
+    Returns the (trial, value) pairs, the budget, and the PRUNED (or PAUSED) trials left out of the pairs.
 
     >>> ts = [Trial(i, {"x": i / 4}, TrialState.PRUNED, intermediate={1: float(i), 3: i / 2}) for i in range(3)]
     >>> pairs, budget, left_out = select_fidelity(ts, min_points=3)
@@ -101,9 +101,9 @@ def select_fidelity(
     (3, [0.0, 0.5, 1.0], [])
     """
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.has_value]
-    reporting = [t for t in trials if t.intermediate and t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    reporting = [t for t in trials if t.intermediate and (t.state == TrialState.COMPLETE or t.state.stopped_early)]
     if not reporting or len(complete) >= min_points:
-        return [(t, t.value) for t in complete], None, [t for t in trials if t.state == TrialState.PRUNED]  # type: ignore[misc]
+        return [(t, t.value) for t in complete], None, [t for t in trials if t.state.stopped_early]  # type: ignore[misc]
     silent = [t for t in complete if not t.intermediate]
     last = [max(t.intermediate) for t in reporting]
     need = min_points - len(silent)
@@ -114,7 +114,7 @@ def select_fidelity(
     else:
         budget = min(min(t.intermediate) for t in reporting)
     pairs: list[tuple[Trial, float]] = []
-    left_out = [t for t in trials if t.state == TrialState.PRUNED and not t.intermediate]
+    left_out = [t for t in trials if t.state.stopped_early and not t.intermediate]
     for t, top in zip(reporting, last, strict=True):
         value = None
         if top >= budget:
@@ -122,7 +122,7 @@ def select_fidelity(
             value = t.intermediate[max(below) if below else min(t.intermediate)]
         if value is not None and math.isfinite(value):
             pairs.append((t, value))
-        elif t.state == TrialState.PRUNED:
+        elif t.state.stopped_early:
             left_out.append(t)
     pairs += [(t, t.value) for t in silent]  # type: ignore[misc]
     return pairs, budget, left_out

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import optimize, stats
 from scipy.special import ndtr
 
+from hypersweep._validation import check_int, check_number
 from hypersweep.samplers._cube import (
     _check_multi_fidelity,
     _EncodingCache,
@@ -247,10 +248,9 @@ class BOSampler(BaseSampler):
             ("n_candidates", n_candidates, 1),
             ("max_history", max_history, 10),
         ):
-            if not isinstance(value, int) or value < low:
-                raise ValueError(f"BOSampler: {arg} must be an int >= {low}, got {arg}={value!r}")
-        if not (kappa >= 0 and xi >= 0):
-            raise ValueError(f"BOSampler: kappa and xi must be >= 0, got kappa={kappa!r}, xi={xi!r}")
+            check_int(arg, value, minimum=low)
+        check_number("kappa", kappa, minimum=0)
+        check_number("xi", xi, minimum=0)
         self.surrogate, self.acquisition, self.liar = surrogate, acquisition, liar
         self.kappa, self.xi = float(kappa), float(xi)
         self.n_initial_points, self.initial_design = n_initial_points, initial_design

@@ -5,6 +5,7 @@ The points are enqueued in storage when the study starts, so workers claim each 
 
 from __future__ import annotations
 
+from hypersweep._validation import check_int
 from hypersweep.samplers.base import BaseSampler, SearchExhausted
 
 __all__ = ["GridSampler"]
@@ -22,9 +23,7 @@ class GridSampler(BaseSampler):
 
     def __init__(self, n_points: int = 10, shuffle: bool = False, seed: int | None = None) -> None:
         super().__init__(seed)
-        if n_points < 1:
-            raise ValueError(f"GridSampler: n_points must be >= 1, got {n_points}")
-        self.n_points = n_points
+        self.n_points = check_int("n_points", n_points, minimum=1, fix="the grid takes n_points values per range")
         self.shuffle = shuffle
 
     def plan(self, space):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
+from hypersweep._validation import check_choice, check_int, check_number, invalid
 from hypersweep.samplers._cube import (
     _check_multi_fidelity,
     _EncodingCache,
@@ -232,17 +233,12 @@ class TPESampler(BaseSampler):
     ) -> None:
         super().__init__(seed)
         self.multi_fidelity = _check_multi_fidelity("TPESampler", multi_fidelity)
-        if bandwidth not in ("neighbors", "scott"):
-            raise ValueError(f"TPESampler: bandwidth must be 'neighbors' or 'scott', got {bandwidth!r}")
-        self.bandwidth = bandwidth
-        if not isinstance(n_startup_trials, int) or n_startup_trials < 0:
-            raise ValueError(f"TPESampler: n_startup_trials must be an int >= 0, got {n_startup_trials!r}")
-        if not isinstance(n_ei_candidates, int) or n_ei_candidates < 1:
-            raise ValueError(f"TPESampler: n_ei_candidates must be an int >= 1, got {n_ei_candidates!r}")
+        self.bandwidth = check_choice("bandwidth", bandwidth, ("neighbors", "scott"))
+        check_int("n_startup_trials", n_startup_trials, minimum=0, fix="0 fits the model from the first trial")
+        check_int("n_ei_candidates", n_ei_candidates, minimum=1)
         if gamma is not None and not callable(gamma) and not (isinstance(gamma, float) and 0 < gamma < 1):
-            raise ValueError(f"TPESampler: gamma must be a callable n -> int or a fraction in (0, 1), got {gamma!r}")
-        if not prior_weight > 0:
-            raise ValueError(f"TPESampler: prior_weight must be > 0, got {prior_weight!r}")
+            raise invalid("gamma", gamma, "a callable n -> int or a fraction in (0, 1)", "e.g. gamma=0.15")
+        check_number("prior_weight", prior_weight, minimum=0, exclusive_minimum=True)
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
         self.gamma = gamma

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import abc
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
+from hypersweep._validation import check_int
+from hypersweep.direction import Direction
+from hypersweep.history import TrialHistory
 from hypersweep.trial import Trial
 
-__all__ = ["Decision", "BaseScheduler", "NoScheduler"]
+__all__ = ["BaseScheduler", "Decision", "NoScheduler", "Trials"]
 
 
 class Decision(str, Enum):
     """What a scheduler says about a trial that has just reported a value.
 
-    CONTINUE: keep training. STOP: end it for good (recorded as PRUNED). PAUSE: end it for now, but the
-    policy may later name it in `BaseScheduler.promotable` to be resumed from its last step.
+    CONTINUE: keep training. STOP: end it for good (recorded as PRUNED). PAUSE: end it for now (recorded
+    as PAUSED, keeping its steps and checkpoint); the policy may later name it in
+    `BaseScheduler.promotable` to be resumed at its last checkpoint.
 
     >>> Decision("stop") is Decision.STOP
     True
@@ -35,35 +38,60 @@ class Decision(str, Enum):
         return self.value
 
 
+#: what schedulers are shown: the study's `TrialHistory` (fast), or any sequence of trials (one pass each call)
+Trials = TrialHistory | Sequence[Trial]
+
+
 class BaseScheduler(abc.ABC):
     """An early-stopping / multi-fidelity policy: pure, no I/O, no clocks, deterministic in its inputs.
 
-    Trial mode (the Study): `on_trial_start` when a trial starts, `decide` after each `trial.report`,
-    and `promotable` when a worker is free (only policies that PAUSE name anything there).
+    Trial mode (the Study): `on_trial_start` when a trial starts, `decide` after each `trial.report`; when
+    a worker is free, `promotable` names paused trials to resume first, and `stoppable` those that will
+    never resume. Driver mode (code that advances models itself): `next_steps`.
+
+    `trials` is the study's `TrialHistory`, in which policies keep incremental indexes, so that a decision
+    costs the same however many trials the study holds; a plain list of trials works too (slower: its
+    indexes are rebuilt on each call).
 
     >>> from hypersweep.trial import Trial, TrialState
     >>> NoScheduler().decide(Trial(0, {}, TrialState.RUNNING, intermediate={1: 0.5}), [], "minimize")
     <Decision.CONTINUE: 'continue'>
     """
 
-    def on_trial_start(self, number: int, trials: Sequence[Trial]) -> dict[str, Any]:
+    def on_trial_start(self, number: int, trials: Trials) -> dict[str, Any]:
         """System attrs to record on a starting trial (e.g. ``{"bracket": 2}``); deterministic in `number`."""
         return {}
 
     @abc.abstractmethod
-    def decide(self, trial: Trial, trials: Sequence[Trial], direction: str) -> Decision:
+    def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
         """Judge `trial`, which has just reported its value at step ``trial.last_step``.
 
         `trials` are all trials of the study (any state; `trial` itself may appear in an older copy, the
         argument wins); `direction` is "minimize" or "maximize".
         """
 
-    def promotable(self, trials: Sequence[Trial], direction: str) -> list[int]:
-        """Numbers of paused trials (stored as PRUNED) that may now resume, most deserving first.
+    def promotable(self, trials: Trials, direction: str, *, final: bool = False) -> list[int]:
+        """Numbers of PAUSED trials to resume now, most deserving first ([] for policies that never pause).
 
-        Policies that never PAUSE return [] (the default).
+        ``final`` is True once no new trial will start in this search (its budget is spent): a policy that
+        waits for the rest of a rung then judges the rung with the trials it has.
         """
         return []
+
+    def stoppable(self, trials: Trials, direction: str, *, final: bool = False) -> list[int]:
+        """Numbers of PAUSED trials that will never be resumed: the Study ends them as PRUNED."""
+        return []
+
+    def next_steps(self, trials: Trials, direction: str) -> dict[int, int]:
+        """Driver mode: ``{trial number: steps to run next}`` for the study's trials; 0 means stop that trial
+        (end it as PRUNED), a trial left out waits for others; {} means the search is done.
+
+        Only multi-fidelity policies with a plan (`SuccessiveHalving`, `Hyperband`) have a driver mode.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no driver mode; use SuccessiveHalving or Hyperband to be told which "
+            "models to advance, or report to the study and follow each trial's decision"
+        )
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -78,7 +106,7 @@ class NoScheduler(BaseScheduler):
     'continue'
     """
 
-    def decide(self, trial: Trial, trials: Sequence[Trial], direction: str) -> Decision:
+    def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
         _direction_sign(direction)
         return Decision.CONTINUE
 
@@ -89,11 +117,7 @@ class NoScheduler(BaseScheduler):
 
 def _check_int(name: str, value: Any, minimum: int, hint: str = "") -> int:
     """`value` as an int >= minimum, or an error naming the parameter, the value and the fix."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}" + (f"; {hint}" if hint else ""))
-    return int(value)
+    return check_int(name, value, minimum=minimum, fix=hint)
 
 
 def _check_reduction_factor(value: Any) -> int:
@@ -102,12 +126,7 @@ def _check_reduction_factor(value: Any) -> int:
 
 def _direction_sign(direction: Any) -> int:
     """+1 for "maximize", -1 for "minimize" (scores are value * sign: higher is always better)."""
-    name = getattr(direction, "value", direction)
-    if name == "maximize":
-        return 1
-    if name == "minimize":
-        return -1
-    raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+    return Direction.of(direction).sign
 
 
 def _score(value: float, sign: int) -> float:
@@ -121,9 +140,3 @@ def _value_at(history: Mapping[int, float], step: int) -> float:
         return history[step]
     below = [s for s in history if s <= step]
     return history[max(below)] if below else history[min(history)]
-
-
-def _top_k_threshold(scores: Sequence[float], reduction_factor: int) -> float:
-    """The score a competitor must reach to be in the top 1/eta of `scores` (at least the best one)."""
-    k = max(1, len(scores) // reduction_factor)
-    return sorted(scores, reverse=True)[k - 1]

@@ -4,11 +4,9 @@ trials' values at the same step (Optuna's MedianPruner semantics, counting every
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Sequence
-
-from hypersweep.schedulers.base import BaseScheduler, Decision, _check_int, _direction_sign, _score
+from hypersweep.history import as_history
+from hypersweep.schedulers._index import StepIndex
+from hypersweep.schedulers.base import BaseScheduler, Decision, Trials, _check_int, _direction_sign, _score
 from hypersweep.trial import Trial
 
 __all__ = ["MedianStopping"]
@@ -38,18 +36,16 @@ class MedianStopping(BaseScheduler):
             "min_trials", min_trials, 1, "a median needs at least one other trial to compare with"
         )
 
-    def decide(self, trial: Trial, trials: Sequence[Trial], direction: str) -> Decision:
+    def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
         """STOP if `trial`'s best value so far is worse than the median of the others at its last step."""
         sign = _direction_sign(direction)
         step = trial.last_step
         if step is None or step <= self.warmup_steps:
             return Decision.CONTINUE
-        others = [
-            _score(t.intermediate[step], sign)
-            for t in trials
-            if t.number != trial.number and step in t.intermediate and not math.isnan(t.intermediate[step])
-        ]
-        if len(others) < self.min_trials:
+        history = as_history(trials, trial)
+        index = history.index(("steps", sign), lambda: StepIndex(sign))
+        count, median = index.others(step, trial.number)
+        if count < self.min_trials or median is None:
             return Decision.CONTINUE
         best = max(_score(v, sign) for s, v in trial.intermediate.items() if s <= step)
-        return Decision.STOP if best < statistics.median(others) else Decision.CONTINUE
+        return Decision.STOP if best < median else Decision.CONTINUE

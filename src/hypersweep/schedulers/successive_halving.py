@@ -10,17 +10,19 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hypersweep.history import TrialHistory, as_history
+from hypersweep.schedulers._index import RungIndex
 from hypersweep.schedulers.base import (
     BaseScheduler,
     Decision,
+    Trials,
     _check_int,
     _check_reduction_factor,
     _direction_sign,
     _score,
-    _top_k_threshold,
     _value_at,
 )
-from hypersweep.trial import Trial
+from hypersweep.trial import Trial, TrialState
 
 __all__ = ["Bracket", "Rung", "SuccessiveHalving", "rung_levels"]
 
@@ -142,6 +144,7 @@ class _RungScheduler(BaseScheduler):
     """Validated rung arguments plus the asynchronous rung rule, shared by SuccessiveHalving and ASHA."""
 
     _demote = Decision.STOP  # what a trial outside the top 1/eta of its rung gets
+    _at_least = 1  # the top of a rung holds max(_at_least, n // eta) trials: the first arrival goes on
 
     def __init__(
         self, min_resource: int, max_resource: int | None, reduction_factor: int, min_early_stopping_rate: int
@@ -167,7 +170,7 @@ class _RungScheduler(BaseScheduler):
         """Steps at which trials are judged (all of them, or those <= up_to); see `rung_levels`."""
         return rung_levels(self._first_rung, self.reduction_factor, self.max_resource, up_to=up_to)
 
-    def decide(self, trial: Trial, trials: Sequence[Trial], direction: str) -> Decision:
+    def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
         """CONTINUE unless the report crossed a rung at which `trial` is outside the top 1/eta.
 
         A report at step t crosses every rung in (previous step, t]; each is judged with the value at the
@@ -176,30 +179,29 @@ class _RungScheduler(BaseScheduler):
         if it is the best so far (as Optuna's SuccessiveHalvingPruner). A NaN value never goes on.
         """
         sign = _direction_sign(direction)
-        step = trial.last_step
-        if step is None:
+        if trial.last_step is None:
             return Decision.CONTINUE
-        previous = max((s for s in trial.intermediate if s < step), default=0)
+        index = self._index(as_history(trials, trial), sign)
+        return self._judge(index, None, trial, sign)
+
+    def _index(self, history: TrialHistory, sign: int) -> RungIndex:
+        key = ("rungs", self._first_rung, self.reduction_factor, self.max_resource, sign)
+        return history.index(key, lambda: RungIndex(lambda group, step: self.rungs(up_to=step), sign))
+
+    def _judge(self, index: RungIndex, group: Hashable, trial: Trial, sign: int) -> Decision:
+        step = trial.last_step
+        assert step is not None
+        history = trial.intermediate
+        previous = step - 1 if step - 1 in history else max((s for s in history if s < step), default=0)
         for rung in self.rungs(up_to=step):
-            if rung > previous and not self._in_top(trial, rung, trials, sign):
+            if rung <= previous:
+                continue
+            value = _value_at(history, rung)
+            score = _score(value, sign)
+            if math.isnan(value) or not index.in_top(group, rung, trial.number, score, self.reduction_factor,
+                                                     self._at_least):
                 return self._demote
         return Decision.CONTINUE
-
-    def _rung_scores(self, rung: int, trials: Sequence[Trial], sign: int) -> dict[int, float]:
-        """number -> score at `rung`, for every trial that reached it."""
-        return {
-            t.number: _score(_value_at(t.intermediate, rung), sign)
-            for t in trials
-            if t.intermediate and t.last_step >= rung
-        }
-
-    def _in_top(self, trial: Trial, rung: int, trials: Sequence[Trial], sign: int) -> bool:
-        value = _value_at(trial.intermediate, rung)
-        if math.isnan(value):
-            return False
-        scores = self._rung_scores(rung, trials, sign)
-        scores[trial.number] = _score(value, sign)
-        return scores[trial.number] >= _top_k_threshold(list(scores.values()), self.reduction_factor)
 
 
 class SuccessiveHalving(_RungScheduler):
@@ -245,6 +247,26 @@ class SuccessiveHalving(_RungScheduler):
         eta = self.reduction_factor
         rungs = tuple(Rung(r, max(1, n_models // eta**i)) for i, r in enumerate(resources))
         return Bracket(rungs=rungs, reduction_factor=eta)
+
+    def next_steps(self, trials: Trials, direction: str) -> dict[int, int]:
+        """Driver mode: one synchronous `bracket` of every trial started so far (failed ones left out).
+
+        >>> from hypersweep.trial import Trial, TrialState
+        >>> sh = SuccessiveHalving(max_resource=9)
+        >>> trials = [Trial(i, {}, TrialState.RUNNING, intermediate={1: float(i)}) for i in range(3)]
+        >>> sh.next_steps(trials, "maximize")  # the best third (trial 2) goes on to 3 steps
+        {0: 0, 1: 0, 2: 2}
+        """
+        sign = _direction_sign(direction)
+        members = [t for t in as_history(trials) if t.state is not TrialState.FAILED]
+        if not members:
+            return {}
+        return self.bracket(len(members)).instructions(_info(members, sign))
+
+
+def _info(trials: Sequence[Trial], sign: int) -> dict[Hashable, list[tuple[int, float]]]:
+    """Driver-mode observations of ``trials``: number -> [(step, score), ...], scores higher-is-better."""
+    return {t.number: [(step, _score(v, sign)) for step, v in sorted(t.intermediate.items())] for t in trials}
 
 
 def _best(

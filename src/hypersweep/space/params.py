@@ -13,22 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from hypersweep._json import to_json_value
+
 __all__ = ["Param", "Int", "Float", "Categorical", "Constant", "Distribution"]
 
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def _to_json_value(value: Any) -> Any:
-    """Plain Python value that survives a JSON round trip (tuples become lists)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _to_json_value(v) for k, v in value.items()}
-    return value
 
 
 class Param(abc.ABC):
@@ -239,7 +230,7 @@ class Categorical(Param):
         keys = []
         for choice in choices:
             try:
-                keys.append(json.dumps(_to_json_value(choice), sort_keys=True))
+                keys.append(json.dumps(to_json_value(choice), sort_keys=True))
             except TypeError:
                 raise TypeError(
                     f"Categorical: choice {choice!r} is not JSON-able; use numbers, strings, bools, None, "
@@ -253,7 +244,7 @@ class Categorical(Param):
     def index(self, value: Any) -> int:
         """Position of ``value`` among the choices (tuples and lists compare equal, as after JSON)."""
         try:
-            return self._index[json.dumps(_to_json_value(value), sort_keys=True)]
+            return self._index[json.dumps(to_json_value(value), sort_keys=True)]
         except (KeyError, TypeError):
             raise ValueError(f"{self.name}: {value!r} is not one of {self.choices!r}") from None
 
@@ -274,7 +265,7 @@ class Categorical(Param):
         return self.choices[self.index(value)]
 
     def to_dict(self):
-        return {"type": "categorical", "choices": _to_json_value(self.choices)}
+        return {"type": "categorical", "choices": to_json_value(self.choices)}
 
     def __repr__(self):
         return f"Categorical({self.choices!r})"
@@ -289,7 +280,7 @@ class Constant(Param):
 
     def __init__(self, value: Any) -> None:
         try:
-            json.dumps(_to_json_value(value))
+            json.dumps(to_json_value(value))
         except TypeError:
             raise TypeError(f"Constant: value {value!r} is not JSON-able") from None
         self.value = value
@@ -311,12 +302,12 @@ class Constant(Param):
         return [self.value]
 
     def validate(self, value):
-        if _to_json_value(value) != _to_json_value(self.value):
+        if to_json_value(value) != to_json_value(self.value):
             raise ValueError(f"{self.name}: is the constant {self.value!r}, got {value!r}")
         return self.value
 
     def to_dict(self):
-        return {"type": "constant", "value": _to_json_value(self.value)}
+        return {"type": "constant", "value": to_json_value(self.value)}
 
     def __repr__(self):
         return f"Constant({self.value!r})"
@@ -365,8 +356,8 @@ class Distribution(Param):
 
     def to_dict(self):
         name = self.dist.dist.name
-        return {"type": "distribution", "name": name, "args": _to_json_value(self.dist.args),
-                "kwds": _to_json_value(self.dist.kwds)}
+        return {"type": "distribution", "name": name, "args": to_json_value(self.dist.args),
+                "kwds": to_json_value(self.dist.kwds)}
 
     def __repr__(self):
         return f"Distribution({self.dist.dist.name}{tuple(self.dist.args)})"

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from hypersweep._validation import check_int
 from hypersweep.space.params import (
     Categorical,
     Constant,
@@ -170,8 +171,7 @@ class Space(Mapping[str, Param]):
         >>> len(Space({"a": ["x", "y"], "b": (1, 3)}).grid())
         6
         """
-        if n_points < 1:
-            raise ValueError(f"n_points must be >= 1, got {n_points}")
+        check_int("n_points", n_points, minimum=1, fix="the grid takes n_points values per range")
         names = list(self._params)
         axes = [self._params[n].grid(n_points) for n in names]
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from hypersweep.trial import Artifact, Trial, TrialState
@@ -124,9 +125,8 @@ class BaseStorage(abc.ABC):
     def claim_waiting_trial(self, study_id: int, worker: str) -> Trial | None:
         """Atomically move the oldest WAITING trial to RUNNING for ``worker``; None if there is none.
 
-        A claimed trial resumes at its latest checkpoint: it keeps its intermediate values up to that
-        checkpoint's step and the rest are dropped (all of them when it has no checkpoint), as it will run
-        those steps again. Number, config, attributes and artifacts are kept.
+        A claimed trial keeps everything it had: number, config, intermediate values, attributes and artifacts
+        (a re-queued one resumes at its checkpoint and reports its steps again, overwriting them).
         """
 
     @abc.abstractmethod
@@ -134,8 +134,8 @@ class BaseStorage(abc.ABC):
         """Atomically move this WAITING or PAUSED trial to RUNNING for ``worker`` (to resume it).
 
         None when it is in another state (another worker claimed it first, or it finished); of several
-        workers racing for one trial exactly one gets it. Intermediate values after its latest checkpoint
-        are dropped, as in `claim_waiting_trial`. Raises KeyError for an unknown trial.
+        workers racing for one trial exactly one gets it; it keeps its steps and artifacts. Raises KeyError
+        for an unknown trial.
         """
 
     @abc.abstractmethod
@@ -150,8 +150,8 @@ class BaseStorage(abc.ABC):
         """Move a RUNNING or PAUSED trial back to WAITING, to be claimed again (its worker was lost or the
         search was interrupted).
 
-        The trial keeps its number, config, intermediate values and artifacts (until it is claimed again,
-        see `claim_waiting_trial`); its worker and heartbeat are cleared. ``system_attrs["requeued"]``
+        The trial keeps its number, config, intermediate values and artifacts; its worker and heartbeat are
+        cleared. ``system_attrs["requeued"]``
         counts its re-queues and ``system_attrs["requeue_reason"]`` holds ``reason``. Raises
         `TrialAlreadyFinished` for a finished trial and ValueError for a WAITING one.
         """
@@ -222,3 +222,72 @@ class BaseStorage(abc.ABC):
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(f"{type(self).__name__} cannot be pickled; pass its URL to worker processes instead.")
+
+
+# --- checks both backends share, so that they refuse the same things with the same errors ---------------------
+#: longest artifact name every backend stores (SQL keys the artifacts table by it)
+ARTIFACT_NAME_LENGTH = 255
+#: longest ``kind``, ``format`` and ``checksum`` of an artifact (the SQL column widths)
+ARTIFACT_FIELD_LENGTHS = {"kind": 32, "format": 32, "checksum": 255}
+#: what `requeue_stale_trials` records as the reason
+HEARTBEAT_LOST = "heartbeat lost"
+
+
+def _creation_state(state: TrialState | str) -> TrialState:
+    """``state`` as a `TrialState` if `create_trial` takes it (WAITING, RUNNING); ValueError otherwise."""
+    state = TrialState(state)
+    if state not in (TrialState.WAITING, TrialState.RUNNING):
+        raise ValueError(
+            f"create_trial takes state=waiting or state=running, got state={state}; "
+            "create the trial, then move it on with pause_trial or finish_trial"
+        )
+    return state
+
+
+def _finished_state(state: TrialState | str) -> TrialState:
+    """``state`` as a `TrialState` if it is a finished one (COMPLETE, PRUNED, FAILED); ValueError otherwise."""
+    state = TrialState(state)
+    if not state.is_finished:
+        raise ValueError(
+            f"finish_trial takes state=complete, pruned or failed, got state={state}; "
+            "use claim_trial, pause_trial or requeue_trial to move an unfinished trial"
+        )
+    return state
+
+
+def _state_error(action: str, number: int, state: TrialState, allowed: str) -> Exception:
+    """The error for ``action`` on trial ``number`` in ``state``, which is not among ``allowed``."""
+    if state.is_finished:
+        return TrialAlreadyFinished(f"trial {number} is already {state}; {action} takes {allowed} trials only")
+    return ValueError(f"{action} takes {allowed} trials only, got trial {number} in state={state}")
+
+
+def _requeued_attrs(system_attrs: dict[str, Any], reason: str) -> dict[str, Any]:
+    """A re-queued trial's system attributes: one more ``"requeued"``, ``reason`` as ``"requeue_reason"``."""
+    return {**system_attrs, "requeued": int(system_attrs.get("requeued", 0)) + 1, "requeue_reason": str(reason)}
+
+
+def _checked_artifact(artifact: Artifact) -> Artifact:
+    """``artifact`` as storage keeps it (integer step and size, ``created`` now when unset), or the error."""
+    if not isinstance(artifact, Artifact):
+        raise TypeError(f"artifact must be an Artifact, got artifact={artifact!r:.80}; build one with Artifact(...)")
+    name = artifact.name
+    if not isinstance(name, str) or not name or len(name) > ARTIFACT_NAME_LENGTH:
+        raise ValueError(
+            f"artifact.name must be a non-empty string of at most {ARTIFACT_NAME_LENGTH} characters, "
+            f"got name={name!r:.80}; choose a shorter name"
+        )
+    for field_name, longest in ARTIFACT_FIELD_LENGTHS.items():
+        text = getattr(artifact, field_name)
+        if not isinstance(text, str) or len(text) > longest:
+            raise ValueError(
+                f"artifact.{field_name} must be a string of at most {longest} characters, "
+                f"got {field_name}={text!r:.80}; shorten it"
+            )
+    return replace(
+        artifact,
+        key=str(artifact.key),
+        step=None if artifact.step is None else int(artifact.step),
+        size=int(artifact.size),
+        created=artifact.created or datetime.now(),
+    )

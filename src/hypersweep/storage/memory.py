@@ -1,20 +1,31 @@
-"""In-memory storage: the library's default, thread-safe, gone when the process ends."""
+"""In-memory storage: the library's default, thread-safe, gone when the process ends.
+
+It refuses what `SQLStorage` refuses, with the same errors, and keeps normalized JSON copies of configs and
+attributes (`hypersweep._json`), so both give back the same values.
+"""
 
 from __future__ import annotations
 
-import copy
+import heapq
+import math
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
+from hypersweep import _json
 from hypersweep.storage.base import (
+    HEARTBEAT_LOST,
     BaseStorage,
     DuplicatedStudyError,
     StudyNotFound,
     StudyRecord,
-    TrialAlreadyFinished,
+    _checked_artifact,
+    _creation_state,
+    _finished_state,
+    _requeued_attrs,
+    _state_error,
 )
 from hypersweep.trial import Trial, TrialState
 
@@ -26,9 +37,11 @@ class _StudyData:
         self.record = record
         self.trials: list[Trial] = []  # index == number
         self.versions: list[int] = []  # version of each trial's last change
-        self.heartbeats: dict[int, float] = {}
+        self.heartbeats: dict[int, float] = {}  # trial_id -> time.time() of its last sign of life, RUNNING only
         self.version = 0
-        self.waiting: deque[int] = deque()  # numbers of WAITING trials, oldest first
+        # numbers of trials that were WAITING when pushed, smallest first; entries of trials claimed or
+        # finished since are skipped when popped (a re-queued trial is pushed again: its number may be small)
+        self.waiting: list[int] = []
         # trials ordered by version: a dict keeps insertion order, re-inserting moves a trial to the end
         self.by_version: dict[int, None] = {}
 
@@ -55,6 +68,7 @@ class InMemoryStorage(BaseStorage):
 
     # --- studies -------------------------------------------------------------------------------------
     def create_study(self, name, direction="minimize", space=None, load_if_exists=False):
+        space = None if space is None else _json.normalized(space, "space")
         with self._lock:
             if name in self._names:
                 if load_if_exists:
@@ -63,7 +77,7 @@ class InMemoryStorage(BaseStorage):
                     f"a study named {name!r} already exists; pass resume=True to continue it "
                     "or choose another name="
                 )
-            record = StudyRecord(self._next_study_id, name, direction, copy.deepcopy(space), {})
+            record = StudyRecord(self._next_study_id, name, direction, space, {}, {})
             self._next_study_id += 1
             self._studies[record.study_id] = _StudyData(record)
             self._names[name] = record.study_id
@@ -87,17 +101,23 @@ class InMemoryStorage(BaseStorage):
             for trial in data.trials:
                 self._trial_index.pop(trial.trial_id, None)
 
-    def set_study_attr(self, study_id, key, value, only_if_absent=False):
+    def set_study_attr(self, study_id, key, value, only_if_absent=False, system=False):
+        what = f"study attribute {key!r}"
+        value = _json.normalized(value, what)
         with self._lock:
-            data = self._studies[study_id]
-            if only_if_absent and key in data.record.user_attrs:
+            data = self._study(study_id)
+            field_name = "system_attrs" if system else "user_attrs"
+            attrs = getattr(data.record, field_name)
+            if only_if_absent and key in attrs:
                 return False
-            attrs = dict(data.record.user_attrs)
-            attrs[key] = copy.deepcopy(value)
-            data.record = StudyRecord(
-                data.record.study_id, data.record.name, data.record.direction, data.record.space, attrs
-            )
+            data.record = replace(data.record, **{field_name: _json.normalized({**attrs, key: value}, what)})
             return True
+
+    def _study(self, study_id: int) -> _StudyData:
+        try:
+            return self._studies[study_id]
+        except KeyError:
+            raise StudyNotFound(f"no study with study_id={study_id}") from None
 
     # --- trials ----------------------------------------------------------------------------------------
     def _put(self, data: _StudyData, trial: Trial) -> Trial:
@@ -117,15 +137,18 @@ class InMemoryStorage(BaseStorage):
         return data, data.trials[number]
 
     def create_trial(self, study_id, config, state=TrialState.RUNNING, system_attrs=None, worker=None):
+        state = _creation_state(state)
+        config = _json.normalized(dict(config), "config")
+        system_attrs = _json.normalized(dict(system_attrs or {}), "system_attrs")
         with self._lock:
-            data = self._studies[study_id]
+            data = self._study(study_id)
             number = len(data.trials)
             trial = Trial(
                 number=number,
-                config=copy.deepcopy(dict(config)),
-                state=TrialState(state),
+                config=config,
+                state=state,
                 datetime_start=datetime.now() if state == TrialState.RUNNING else None,
-                system_attrs=copy.deepcopy(dict(system_attrs or {})),
+                system_attrs=system_attrs,
                 trial_id=self._next_trial_id,
                 worker=worker,
             )
@@ -134,54 +157,111 @@ class InMemoryStorage(BaseStorage):
             data.versions.append(0)
             self._trial_index[trial.trial_id] = (study_id, number)
             if state == TrialState.WAITING:
-                data.waiting.append(number)
+                heapq.heappush(data.waiting, number)
             if state == TrialState.RUNNING:
                 data.heartbeats[trial.trial_id] = time.time()
             return self._put(data, trial)
 
+    def _start(self, data: _StudyData, trial: Trial, worker: str) -> Trial:
+        """``trial`` RUNNING for ``worker``, with everything it had."""
+        data.heartbeats[trial.trial_id] = time.time()
+        claimed = trial.evolve(
+            state=TrialState.RUNNING, datetime_start=trial.datetime_start or datetime.now(), worker=worker
+        )
+        return self._put(data, claimed)
+
     def claim_waiting_trial(self, study_id, worker):
         with self._lock:
-            data = self._studies[study_id]
+            data = self._study(study_id)
             while data.waiting:
-                trial = data.trials[data.waiting.popleft()]
-                if trial.state == TrialState.WAITING:  # skip those finished while waiting
-                    claimed = trial.evolve(state=TrialState.RUNNING, datetime_start=datetime.now(), worker=worker)
-                    data.heartbeats[trial.trial_id] = time.time()
-                    return self._put(data, claimed)
+                trial = data.trials[heapq.heappop(data.waiting)]
+                if trial.state == TrialState.WAITING:  # skip those claimed or finished since they were queued
+                    return self._start(data, trial, worker)
             return None
 
+    def claim_trial(self, trial_id, worker):
+        with self._lock:
+            data, trial = self._locate(trial_id)
+            if trial.state not in (TrialState.WAITING, TrialState.PAUSED):
+                return None
+            return self._start(data, trial, worker)  # a WAITING one leaves a stale entry in data.waiting
+
+    def pause_trial(self, trial_id, value=None):
+        value = _json.finite_or_none(value)
+        with self._lock:
+            data, trial = self._locate(trial_id)
+            if trial.state != TrialState.RUNNING:
+                raise _state_error("pause_trial", trial.number, trial.state, "running")
+            data.heartbeats.pop(trial_id, None)
+            return self._put(data, trial.evolve(state=TrialState.PAUSED, value=value))
+
+    def requeue_trial(self, trial_id, reason):
+        with self._lock:
+            data, trial = self._locate(trial_id)
+            if trial.state not in (TrialState.RUNNING, TrialState.PAUSED):
+                raise _state_error("requeue_trial", trial.number, trial.state, "running or paused")
+            return self._requeue(data, trial, reason)
+
+    def _requeue(self, data: _StudyData, trial: Trial, reason: str) -> Trial:
+        system_attrs = _json.normalized(_requeued_attrs(trial.system_attrs, reason), "system_attrs")
+        data.heartbeats.pop(trial.trial_id, None)
+        heapq.heappush(data.waiting, trial.number)
+        return self._put(data, trial.evolve(state=TrialState.WAITING, worker=None, system_attrs=system_attrs))
+
     def report(self, trial_id, step, value):
+        value = float(value)
+        row = (int(step), value if math.isfinite(value) else math.nan)  # as SQL gives it back
         with self._lock:
             data, trial = self._locate(trial_id)
             if trial.is_finished:
-                raise TrialAlreadyFinished(f"trial {trial.number} is {trial.state}; it takes no more reports")
-            intermediate = dict(trial.intermediate)
-            intermediate[int(step)] = float(value)
-            self._put(data, trial.evolve(intermediate=intermediate))
+                raise _state_error("report", trial.number, trial.state, "unfinished")
+            self._put(data, trial.evolve(intermediate={**trial.intermediate, row[0]: row[1]}))
 
     def finish_trial(self, trial_id, state, value=None, metadata=None, fail_reason=None):
+        state = _finished_state(state)
+        value = _json.finite_or_none(value)
+        metadata = _json.normalized(dict(metadata or {}), "metadata")
         with self._lock:
             data, trial = self._locate(trial_id)
             if trial.is_finished:
-                raise TrialAlreadyFinished(f"trial {trial.number} is already {trial.state}")
+                raise _state_error("finish_trial", trial.number, trial.state, "unfinished")
             data.heartbeats.pop(trial_id, None)
+            now = datetime.now()
             finished = trial.evolve(
-                state=TrialState(state),
-                value=None if value is None else float(value),
-                metadata=copy.deepcopy(dict(metadata or {})),
+                state=state,
+                value=value,
+                metadata=metadata,
                 fail_reason=fail_reason,
-                datetime_complete=datetime.now(),
-                datetime_start=trial.datetime_start or datetime.now(),
+                datetime_complete=now,
+                datetime_start=trial.datetime_start or now,
             )
             return self._put(data, finished)
 
     def set_trial_attr(self, trial_id, key, value, system=False):
+        what = f"trial attribute {key!r}"
+        value = _json.normalized(value, what)
         with self._lock:
             data, trial = self._locate(trial_id)
             field_name = "system_attrs" if system else "user_attrs"
-            attrs = dict(getattr(trial, field_name))
-            attrs[key] = copy.deepcopy(value)
+            attrs = _json.normalized({**getattr(trial, field_name), key: value}, what)  # keys as JSON has them
             self._put(data, trial.evolve(**{field_name: attrs}))
+
+    def add_artifact(self, trial_id, artifact):
+        artifact = _checked_artifact(artifact)
+        with self._lock:
+            data, trial = self._locate(trial_id)
+            self._put(data, trial.evolve(artifacts={**trial.artifacts, artifact.name: artifact}))
+
+    def remove_artifacts(self, trial_id, names):
+        names = {names} if isinstance(names, str) else {str(name) for name in names}
+        if not names:
+            return
+        with self._lock:
+            data, trial = self._locate(trial_id)
+            if names.isdisjoint(trial.artifacts):
+                return
+            kept = {name: a for name, a in trial.artifacts.items() if name not in names}
+            self._put(data, trial.evolve(artifacts=kept))
 
     def heartbeat(self, trial_ids: Sequence[int]) -> None:
         now = time.time()
@@ -194,32 +274,15 @@ class InMemoryStorage(BaseStorage):
     def requeue_stale_trials(self, study_id, grace_seconds):
         now = time.time()
         with self._lock:
-            data = self._studies[study_id]
-            stale = [
-                trial
-                for trial in data.trials
-                if trial.state == TrialState.RUNNING
-                and now - data.heartbeats.get(trial.trial_id, now) > grace_seconds
-            ]
-            requeued = []
-            for trial in stale:
-                new = self.create_trial(
-                    study_id,
-                    trial.config,
-                    TrialState.WAITING,
-                    system_attrs={**trial.system_attrs, "retry_of": trial.number},
-                )
-                self.finish_trial(
-                    trial.trial_id,
-                    TrialState.FAILED,
-                    fail_reason=f"heartbeat lost; re-queued as trial {new.number}",
-                )
-                requeued.append(self._studies[study_id].trials[new.number])
-            return requeued
+            data = self._study(study_id)
+            # every RUNNING trial has a heartbeat, and only those: the scan costs the running trials, not the study
+            stale = [trial_id for trial_id, beat in data.heartbeats.items() if now - beat > grace_seconds]
+            trials = sorted((self._locate(trial_id)[1] for trial_id in stale), key=lambda trial: trial.number)
+            return [self._requeue(data, trial, HEARTBEAT_LOST) for trial in trials if trial.state == TrialState.RUNNING]
 
     def get_trials(self, study_id, since=0):
         with self._lock:
-            data = self._studies[study_id]
+            data = self._study(study_id)
             if since <= 0:
                 return list(data.trials), data.version
             changed = []
@@ -234,3 +297,4 @@ class InMemoryStorage(BaseStorage):
     def get_trial(self, trial_id):
         with self._lock:
             return self._locate(trial_id)[1]
+

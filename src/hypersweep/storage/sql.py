@@ -1,13 +1,13 @@
 """SQL storage through SQLAlchemy Core: SQLite, PostgreSQL and MySQL/MariaDB with one schema.
 
 Each trial write bumps its study's version under the study row lock: `get_trials(since=v)` misses nothing.
+A database of an older schema version is migrated when it is opened (`sql_migrations`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import math
 import os
 import threading
@@ -21,20 +21,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
+from hypersweep import _json
+from hypersweep.storage import sql_migrations
 from hypersweep.storage.base import (
+    HEARTBEAT_LOST,
     BaseStorage,
     DuplicatedStudyError,
     StudyNotFound,
     StudyRecord,
-    TrialAlreadyFinished,
+    _checked_artifact,
+    _creation_state,
+    _finished_state,
+    _requeued_attrs,
+    _state_error,
 )
-from hypersweep.storage.sql_schema import _schema, _upsert_step
-from hypersweep.trial import Trial, TrialState
+from hypersweep.storage.sql_schema import SCHEMA_VERSION, _schema, _upsert_artifact, _upsert_step
+from hypersweep.trial import Artifact, Trial, TrialState
 
 __all__ = ["SCHEMA_VERSION", "SQLStorage", "SchemaVersionError", "StorageConnectionError"]
-
-#: Version of the table layout this module writes; bump it (and add a migration) when the layout changes.
-SCHEMA_VERSION = 1
 
 _T = TypeVar("_T")
 _RETRIES = 5
@@ -49,30 +53,6 @@ class StorageConnectionError(ConnectionError):
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable: {obj!r}")
-
-
-def _dumps(obj: Any) -> str:
-    try:
-        return json.dumps(obj, default=_json_default)
-    except TypeError as exc:
-        raise TypeError(f"storage keeps configs and attributes as JSON; {exc}") from None
-
-
-def _loads(text: str | None, empty: Any = None) -> Any:
-    return empty if text is None else json.loads(text)
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def _normalize_url(url: str) -> URL:
     """Parse ``url``, choosing an installed driver when it names none (``postgresql://``, ``mysql://``)."""
     try:
@@ -187,6 +167,7 @@ class SQLStorage(BaseStorage):
             _sqlite_events(engine, wal=not self._in_memory)
         self._write_engine = engine.execution_options(hypersweep_write=True)
         self._upsert_step = _upsert_step(self._backend, self._t.iv)
+        self._upsert_artifact = _upsert_artifact(self._backend, self._t.artifacts)
         try:
             with engine.connect() as conn:
                 conn.rollback()
@@ -200,10 +181,15 @@ class SQLStorage(BaseStorage):
                 "database name in the URL are right (e.g. 'postgresql://user:password@127.0.0.1:5432/mydb')"
             )
             raise StorageConnectionError(f"cannot open storage={self._masked_url!r}: {first_line}. {fix}.") from exc
-        self._ensure_schema(engine)
+        try:
+            self._ensure_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return engine
 
     def _ensure_schema(self, engine: Engine) -> None:
+        """Create the tables in a new database; migrate those of an older schema version; refuse newer ones."""
         t = self._t
         for attempt in range(_RETRIES):  # several processes may create the tables at once
             try:
@@ -219,12 +205,32 @@ class SQLStorage(BaseStorage):
                 if attempt == _RETRIES - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
-        if found != [SCHEMA_VERSION]:
-            raise SchemaVersionError(
-                f"storage={self._masked_url!r} holds hypersweep tables of schema version "
-                f"{', '.join(map(str, found))}, but this hypersweep reads only version {SCHEMA_VERSION}; "
-                "upgrade hypersweep (pip install -U hypersweep) or point storage= at another database."
+        if len(found) == 1 and found[0] < SCHEMA_VERSION:
+            try:
+                found = sql_migrations.upgrade(self._write_engine, self._backend, self.table_prefix, SCHEMA_VERSION)
+            except DBAPIError as exc:
+                first_line = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+                raise SchemaVersionError(
+                    f"storage={self._masked_url!r} holds hypersweep tables of schema version {found[0]}, which "
+                    f"this hypersweep migrates to version {SCHEMA_VERSION} when it opens them, but the migration "
+                    f"failed: {first_line}. Open it once with write access (a writable file; a database user "
+                    "allowed to ALTER and CREATE tables)."
+                ) from exc
+        if found == [SCHEMA_VERSION]:
+            return
+        versions = ", ".join(map(str, found)) or "none"
+        if found and max(found) > SCHEMA_VERSION:
+            fix = "upgrade hypersweep (pip install -U hypersweep) or point storage= at another database."
+        else:
+            known = ", ".join(map(str, sorted(sql_migrations.STEPS)))
+            fix = (
+                f"this hypersweep migrates tables of version {known} only; open it with the hypersweep release "
+                "that wrote it, or point storage= at another database."
             )
+        raise SchemaVersionError(
+            f"storage={self._masked_url!r} holds hypersweep tables of schema version {versions}, "
+            f"but this hypersweep reads only version {SCHEMA_VERSION}; {fix}"
+        )
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -282,29 +288,50 @@ class SQLStorage(BaseStorage):
             return None
         return conn.execute(self._t.trial_by_id, params).first()
 
-    def _not_updated(self, conn: Connection, trial_id: int) -> Exception:
-        """The error for an update of an unfinished trial that matched nothing."""
+    def _not_updated(self, conn: Connection, trial_id: int, action: str, allowed: str = "unfinished") -> Exception:
+        """The error for ``action`` on trial ``trial_id``, whose update (of ``allowed`` trials) matched nothing."""
         row = conn.execute(self._t.trial_by_id, {"tid": trial_id}).first()
         if row is None:
             return KeyError(f"no trial with trial_id={trial_id}")
-        return TrialAlreadyFinished(f"trial {row.number} is already {row.state}; it takes no more writes")
+        return _state_error(action, row.number, TrialState(row.state), allowed)
 
-    def _with_steps(self, conn: Connection, rows: Sequence[Row], iv_query: Any, params: Any) -> list[Trial]:
-        """Trials from their ``rows`` plus the intermediate values that ``iv_query`` reads."""
+    def _assemble(
+        self, conn: Connection, rows: Sequence[Row], iv_query: Any, art_query: Any, params: Any
+    ) -> list[Trial]:
+        """Trials from their ``rows`` plus the intermediate values and artifacts that the two queries read (one
+        query each, however many rows)."""
         if not rows:
             return []
         steps: dict[int, dict[int, float]] = {}
         for trial_id, step, value in conn.execute(iv_query, params):
             steps.setdefault(trial_id, {})[step] = math.nan if value is None else value
-        return [_to_trial(row, steps.get(row.trial_id, {})) for row in rows]
+        saved: dict[int, dict[str, Artifact]] = {}
+        for art in conn.execute(art_query, params):
+            saved.setdefault(art.trial_id, {})[art.name] = _to_artifact(art)
+        return [_to_trial(row, steps.get(row.trial_id, {}), saved.get(row.trial_id, {})) for row in rows]
 
     def _one(self, conn: Connection, trial_id: int, row: Row | None = None) -> Trial:
-        params = {"tid": trial_id}
+        t, params = self._t, {"tid": trial_id}
         if row is None:
-            row = conn.execute(self._t.trial_by_id, params).first()
+            row = conn.execute(t.trial_by_id, params).first()
             if row is None:
                 raise KeyError(f"no trial with trial_id={trial_id}")
-        return self._with_steps(conn, [row], self._t.iv_by_id, params)[0]
+        return self._assemble(conn, [row], t.iv_by_id, t.art_by_id, params)[0]
+
+    def _start(self, conn: Connection, trial_id: int, worker: str, version: int) -> Trial | None:
+        """Move a WAITING or PAUSED trial to RUNNING (the caller holds the study lock); None when it is in
+        another state."""
+        params = {
+            "tid": trial_id,
+            "b_now": datetime.now(),
+            "b_heartbeat": time.time(),
+            "b_worker": worker,
+            "b_version": version,
+        }
+        row = self._update_trial(conn, self._t.start, params)
+        if row is None:
+            return None
+        return self._one(conn, trial_id, row)
 
     # --- studies -------------------------------------------------------------------------------------------
     def create_study(
@@ -314,12 +341,13 @@ class SQLStorage(BaseStorage):
         space: dict[str, Any] | None = None,
         load_if_exists: bool = False,
     ) -> StudyRecord:
-        space_json = None if space is None else _dumps(space)
+        space_json = None if space is None else _json.dumps(space, "space")
         insert = self._t.studies.insert().values(
             name=name,
             direction=direction,
             space=space_json,
             user_attrs="{}",
+            system_attrs="{}",
             version=0,
             next_number=0,
             datetime_create=datetime.now(),
@@ -332,7 +360,7 @@ class SQLStorage(BaseStorage):
                     study_id = self._write(lambda conn: conn.execute(insert).inserted_primary_key[0])
                 except IntegrityError:  # another process created it in between: look again
                     continue
-                return StudyRecord(study_id, name, direction, _loads(space_json), {})
+                return StudyRecord(study_id, name, direction, _json.loads(space_json), {}, {})
             if load_if_exists:
                 return existing
             raise DuplicatedStudyError(
@@ -363,24 +391,30 @@ class SQLStorage(BaseStorage):
             self._bump(conn, "sid", study_id)  # take the study lock first, like every writer
             trial_ids = sa.select(t.trials.c.trial_id).where(t.trials.c.study_id == study_id)
             conn.execute(sa.delete(t.iv).where(t.iv.c.trial_id.in_(trial_ids)))
+            conn.execute(sa.delete(t.artifacts).where(t.artifacts.c.trial_id.in_(trial_ids)))
             conn.execute(sa.delete(t.trials).where(t.trials.c.study_id == study_id))
             conn.execute(sa.delete(t.studies).where(t.studies.c.study_id == study_id))
 
         self._write(delete)
 
-    def set_study_attr(self, study_id: int, key: str, value: Any, only_if_absent: bool = False) -> bool:
+    def set_study_attr(
+        self, study_id: int, key: str, value: Any, only_if_absent: bool = False, system: bool = False
+    ) -> bool:
         s = self._t.studies
+        column = s.c.system_attrs if system else s.c.user_attrs
+        what = f"study attribute {key!r}"
+        value = _json.normalized(value, what)  # refuse a non-JSON value before taking any lock
 
         def set_attr(conn: Connection) -> bool:
-            query = sa.select(s.c.user_attrs).where(s.c.study_id == study_id).with_for_update()
-            text = conn.execute(query).scalar()
-            if text is None:
+            query = sa.select(s.c.study_id, column).where(s.c.study_id == study_id).with_for_update()
+            row = conn.execute(query).first()
+            if row is None:
                 raise StudyNotFound(f"no study with study_id={study_id} in storage={self._masked_url!r}")
-            attrs = json.loads(text)
+            attrs = _json.loads(row[1], {})
             if only_if_absent and key in attrs:
                 return False
             attrs[key] = value
-            conn.execute(sa.update(s).where(s.c.study_id == study_id).values(user_attrs=_dumps(attrs)))
+            conn.execute(sa.update(s).where(s.c.study_id == study_id).values({column.name: _json.dumps(attrs, what)}))
             return True
 
         return self._write(set_attr)
@@ -394,17 +428,15 @@ class SQLStorage(BaseStorage):
         system_attrs: dict[str, Any] | None = None,
         worker: str | None = None,
     ) -> Trial:
-        state = TrialState(state)
-        if state not in (TrialState.WAITING, TrialState.RUNNING):
-            raise ValueError(f"create_trial takes state waiting or running; got state={state}")
+        state = _creation_state(state)
         running = state == TrialState.RUNNING
         row = {
             "study_id": study_id,
             "state": state.value,
-            "config": _dumps(dict(config)),
+            "config": _json.dumps(dict(config), "config"),
             "metadata": "{}",
             "user_attrs": "{}",
-            "system_attrs": _dumps(dict(system_attrs or {})),
+            "system_attrs": _json.dumps(dict(system_attrs or {}), "system_attrs"),
             "datetime_start": datetime.now() if running else None,
             "heartbeat": time.time() if running else None,
             "worker": worker,
@@ -418,10 +450,10 @@ class SQLStorage(BaseStorage):
         trial_id, number = self._write(create)
         return Trial(
             number=number,
-            config=json.loads(row["config"]),
+            config=_json.loads(row["config"]),
             state=state,
             datetime_start=row["datetime_start"],
-            system_attrs=json.loads(row["system_attrs"]),
+            system_attrs=_json.loads(row["system_attrs"]),
             trial_id=trial_id,
             worker=worker,
         )
@@ -436,24 +468,57 @@ class SQLStorage(BaseStorage):
             trial_id = conn.execute(t.oldest_waiting, {"sid": study_id}).scalar()  # again, under the lock
             if trial_id is None:
                 return None
-            params = {
-                "tid": trial_id,
-                "b_now": datetime.now(),
-                "b_heartbeat": time.time(),
-                "b_worker": worker,
-                "b_version": version,
-            }
-            return self._one(conn, trial_id, self._update_trial(conn, t.start, params))
+            return self._start(conn, trial_id, worker, version)
 
         return self._write(claim)
 
+    def claim_trial(self, trial_id: int, worker: str) -> Trial | None:
+        t = self._t
+
+        def claim(conn: Connection) -> Trial | None:
+            state = conn.execute(t.trial_state, {"tid": trial_id}).scalar()
+            if state is None:
+                raise KeyError(f"no trial with trial_id={trial_id}")
+            if TrialState(state) not in (TrialState.WAITING, TrialState.PAUSED):
+                return None  # running or finished: take no lock
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            return self._start(conn, trial_id, worker, version)  # None if another worker was first
+
+        return self._write(claim)
+
+    def pause_trial(self, trial_id: int, value: float | None = None) -> Trial:
+        params = {"tid": trial_id, "b_value": _json.finite_or_none(value)}
+
+        def pause(conn: Connection) -> Trial:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            row = self._update_trial(conn, self._t.pause, {**params, "b_version": version})
+            if row is None:
+                raise self._not_updated(conn, trial_id, "pause_trial", "running")
+            return self._one(conn, trial_id, row)
+
+        return self._write(pause)
+
+    def requeue_trial(self, trial_id: int, reason: str) -> Trial:
+        t = self._t
+
+        def requeue(conn: Connection) -> Trial:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            row = conn.execute(t.trial_by_id, {"tid": trial_id}).first()  # under the study lock: it stays so
+            state = TrialState(row.state)
+            if state not in (TrialState.RUNNING, TrialState.PAUSED):
+                raise _state_error("requeue_trial", row.number, state, "running or paused")
+            params = {"tid": trial_id, "b_system_attrs": _requeued_json(row, reason), "b_version": version}
+            return self._one(conn, trial_id, self._update_trial(conn, t.requeue, params))
+
+        return self._write(requeue)
+
     def report(self, trial_id: int, step: int, value: float) -> None:
-        row = {"trial_id": trial_id, "step": int(step), "value": _finite(value)}
+        row = {"trial_id": trial_id, "step": int(step), "value": _json.finite_or_none(value)}  # NULL reads as NaN
 
         def report(conn: Connection) -> None:
             _, version, _ = self._bump(conn, "tid", trial_id)
             if conn.execute(self._t.touch, {"tid": trial_id, "b_version": version}).rowcount == 0:
-                raise self._not_updated(conn, trial_id)
+                raise self._not_updated(conn, trial_id, "report")
             conn.execute(self._upsert_step, row)
 
         self._write(report)
@@ -466,14 +531,12 @@ class SQLStorage(BaseStorage):
         metadata: dict[str, Any] | None = None,
         fail_reason: str | None = None,
     ) -> Trial:
-        state = TrialState(state)
-        if not state.is_finished:
-            raise ValueError(f"finish_trial takes state complete, pruned or failed; got state={state}")
+        state = _finished_state(state)
         params = {
             "tid": trial_id,
             "b_state": state.value,
-            "b_value": _finite(value),
-            "b_metadata": _dumps(dict(metadata or {})),
+            "b_value": _json.finite_or_none(value),
+            "b_metadata": _json.dumps(dict(metadata or {}), "metadata"),
             "b_reason": fail_reason,
         }
 
@@ -481,7 +544,7 @@ class SQLStorage(BaseStorage):
             _, version, _ = self._bump(conn, "tid", trial_id)
             row = self._update_trial(conn, self._t.finish, {**params, "b_now": datetime.now(), "b_version": version})
             if row is None:
-                raise self._not_updated(conn, trial_id)
+                raise self._not_updated(conn, trial_id, "finish_trial")
             return self._one(conn, trial_id, row)
 
         return self._write(finish)
@@ -489,15 +552,51 @@ class SQLStorage(BaseStorage):
     def set_trial_attr(self, trial_id: int, key: str, value: Any, system: bool = False) -> None:
         tr = self._t.trials
         column = tr.c.system_attrs if system else tr.c.user_attrs
+        what = f"trial attribute {key!r}"
+        value = _json.normalized(value, what)  # refuse a non-JSON value before taking any lock
 
         def set_attr(conn: Connection) -> None:
             _, version, _ = self._bump(conn, "tid", trial_id)
             text = conn.execute(sa.select(column).where(tr.c.trial_id == trial_id)).scalar()
-            attrs = _dumps({**json.loads(text), key: value})
+            attrs = _json.dumps({**_json.loads(text, {}), key: value}, what)
             update = sa.update(tr).where(tr.c.trial_id == trial_id)
             conn.execute(update.values({column.name: attrs, "version": version}))
 
         self._write(set_attr)
+
+    def add_artifact(self, trial_id: int, artifact: Artifact) -> None:
+        artifact = _checked_artifact(artifact)
+        row = {
+            "trial_id": trial_id,
+            "name": artifact.name,
+            "key": artifact.key,
+            "kind": artifact.kind,
+            "step": artifact.step,
+            "size": artifact.size,
+            "checksum": artifact.checksum,
+            "format": artifact.format,
+            "datetime_create": artifact.created,
+        }
+
+        def add(conn: Connection) -> None:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            conn.execute(self._upsert_artifact, row)
+            conn.execute(self._t.touch_any, {"tid": trial_id, "b_version": version})
+
+        self._write(add)
+
+    def remove_artifacts(self, trial_id: int, names: Sequence[str]) -> None:
+        names = [names] if isinstance(names, str) else [str(name) for name in names]
+        if not names:
+            return
+        t = self._t
+
+        def remove(conn: Connection) -> None:
+            _, version, _ = self._bump(conn, "tid", trial_id)
+            if conn.execute(t.remove_artifacts, {"tid": trial_id, "names": names}).rowcount:
+                conn.execute(t.touch_any, {"tid": trial_id, "b_version": version})
+
+        self._write(remove)
 
     def heartbeat(self, trial_ids: Sequence[int]) -> None:
         if not trial_ids:
@@ -508,58 +607,28 @@ class SQLStorage(BaseStorage):
         self._write(lambda conn: conn.execute(stmt))  # no version bump: the trial itself did not change
 
     def requeue_stale_trials(self, study_id: int, grace_seconds: float) -> list[Trial]:
-        tr = self._t.trials
+        t, tr = self._t, self._t.trials
 
         def requeue(conn: Connection) -> list[Trial]:
             now = time.time()  # a RUNNING trial without a heartbeat counts as alive now (stale if grace < 0)
-            stale_query = (
-                sa.select(tr.c.trial_id, tr.c.number, tr.c.config, tr.c.system_attrs)
-                .where(
-                    tr.c.study_id == study_id,
-                    tr.c.state == TrialState.RUNNING.value,
-                    sa.func.coalesce(tr.c.heartbeat, now) < now - grace_seconds,
-                )
-                .order_by(tr.c.number)
+            stale_query = sa.select(tr.c.trial_id, tr.c.system_attrs).where(
+                tr.c.study_id == study_id,
+                tr.c.state == TrialState.RUNNING.value,
+                sa.func.coalesce(tr.c.heartbeat, now) < now - grace_seconds,
             )
             if not conn.execute(stale_query).first():
                 return []  # the common case: nothing stale, take no lock
-            _, version, first = self._bump(conn, "sid", study_id)
+            _, version, _ = self._bump(conn, "sid", study_id)
             stale = conn.execute(stale_query).all()  # again, under the lock
             if not stale:
                 return []
-            s = self._t.studies
-            reserve = s.c.next_number + len(stale)
-            conn.execute(sa.update(s).where(s.c.study_id == study_id).values(next_number=reserve))
-            failed_at = datetime.now()
-            for offset, old in enumerate(stale):
-                fail = sa.update(tr).where(tr.c.trial_id == old.trial_id)
-                conn.execute(
-                    fail.values(
-                        state=TrialState.FAILED.value,
-                        fail_reason=f"heartbeat lost; re-queued as trial {first + offset}",
-                        datetime_complete=failed_at,
-                        datetime_start=sa.func.coalesce(tr.c.datetime_start, failed_at),
-                        heartbeat=None,
-                        version=version,
-                    )
-                )
-            new_rows = [
-                {
-                    "study_id": study_id,
-                    "number": first + offset,
-                    "state": TrialState.WAITING.value,
-                    "config": old.config,
-                    "metadata": "{}",
-                    "user_attrs": "{}",
-                    "system_attrs": _dumps({**json.loads(old.system_attrs), "retry_of": old.number}),
-                    "version": version,
-                }
-                for offset, old in enumerate(stale)
+            updates = [
+                {"tid": row.trial_id, "b_system_attrs": _requeued_json(row, HEARTBEAT_LOST), "b_version": version}
+                for row in stale
             ]
-            conn.execute(tr.insert(), new_rows)
-            numbers = range(first, first + len(stale))
-            query = sa.select(tr).where(tr.c.study_id == study_id, tr.c.number.in_(numbers)).order_by(tr.c.number)
-            return [_to_trial(row, {}) for row in conn.execute(query)]  # new: no intermediate values yet
+            conn.execute(t.requeue[0], updates)
+            params = {"tids": [row.trial_id for row in stale]}
+            return self._assemble(conn, conn.execute(t.trials_by_ids, params).all(), t.iv_by_ids, t.art_by_ids, params)
 
         return self._write(requeue)
 
@@ -575,7 +644,8 @@ class SQLStorage(BaseStorage):
             if since >= cursor:
                 return [], cursor
             params = {"sid": study_id, "since": max(since, 0)}
-            return self._with_steps(conn, conn.execute(t.changed, params).all(), t.iv_changed, params), cursor
+            rows = conn.execute(t.changed, params).all()
+            return self._assemble(conn, rows, t.iv_changed, t.art_changed, params), cursor
 
         return self._read(read)
 
@@ -607,25 +677,42 @@ class SQLStorage(BaseStorage):
 
 # --- rows to values ----------------------------------------------------------------------------------------
 def _to_study(row: Row) -> StudyRecord:
-    return StudyRecord(row.study_id, row.name, row.direction, _loads(row.space), _loads(row.user_attrs, {}))
+    return StudyRecord(
+        row.study_id,
+        row.name,
+        row.direction,
+        _json.loads(row.space),
+        _json.loads(row.user_attrs, {}),
+        _json.loads(row.system_attrs, {}),
+    )
 
 
-def _to_trial(row: Row, intermediate: dict[int, float]) -> Trial:
+def _to_trial(row: Row, intermediate: dict[int, float], artifacts: dict[str, Artifact]) -> Trial:
     return Trial(
         number=row.number,
-        config=json.loads(row.config),
+        config=_json.loads(row.config),
         state=TrialState(row.state),
         value=row.value,
         intermediate=intermediate,
         datetime_start=row.datetime_start,
         datetime_complete=row.datetime_complete,
-        metadata=json.loads(row.metadata),
-        user_attrs=json.loads(row.user_attrs),
-        system_attrs=json.loads(row.system_attrs),
+        metadata=_json.loads(row.metadata),
+        user_attrs=_json.loads(row.user_attrs),
+        system_attrs=_json.loads(row.system_attrs),
         fail_reason=row.fail_reason,
         trial_id=row.trial_id,
         worker=row.worker,
+        artifacts=artifacts,
     )
+
+
+def _to_artifact(row: Row) -> Artifact:
+    return Artifact(row.name, row.key, row.kind, row.step, row.size, row.checksum, row.format, row.datetime_create)
+
+
+def _requeued_json(row: Row, reason: str) -> str:
+    """The system attributes (JSON) of the trial of ``row`` once re-queued for ``reason``."""
+    return _json.dumps(_requeued_attrs(_json.loads(row.system_attrs, {}), reason), "system_attrs")
 
 
 def _sqlite_events(engine: Engine, wal: bool) -> None:

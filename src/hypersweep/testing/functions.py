@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from hypersweep._validation import invalid
 from hypersweep.space import Float, Space
 
 __all__ = ["OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "ORACLES"]
@@ -113,7 +114,7 @@ class Rosenbrock(OracleFunction):
 
     def __init__(self, dim: int = 5, low: float = -5.0, high: float = 10.0) -> None:
         if dim < 2:
-            raise ValueError(f"Rosenbrock: dim must be >= 2, got dim={dim}")
+            raise invalid("dim", dim, "an int >= 2", "Rosenbrock needs two dimensions or more")
         super().__init__([(low, high)] * dim)
 
     def evaluate(self, x):

@@ -1,11 +1,9 @@
-"""Replays of tabulated learning curves that test schedulers in milliseconds: a virtual-clock trial-mode
-simulator (N virtual workers driving a scheduler as the Study does) and driver-mode runners for brackets.
+"""Replays of tabulated learning curves that test schedulers in seconds: `simulate` runs the real `Study`
+loop on a virtual clock (`hypersweep.testing.clock`), and driver-mode runners drive brackets directly.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +11,15 @@ from typing import Any
 import numpy as np
 
 from hypersweep.schedulers import BaseScheduler, Bracket, Decision, Hyperband
-from hypersweep.trial import Trial, TrialState
+from hypersweep.testing.clock import SimulatedExecutor, now, sleep
+from hypersweep.trial import Trial
 
 __all__ = [
     "DriverRun",
     "Event",
     "HyperbandRun",
     "SimulationResult",
+    "replay_objective",
     "run_bracket",
     "run_hyperband",
     "simulate",
@@ -54,7 +54,8 @@ def synthetic_curves(
 
 @dataclass(frozen=True)
 class Event:
-    """One report in a simulation: at virtual `time`, trial `number` reported `value` at `step`."""
+    """One report in a simulation: at virtual `time`, trial `number` reported `value` at `step`, and the
+    scheduler decided `decision`."""
 
     time: float
     number: int
@@ -73,13 +74,43 @@ class SimulationResult:
 
     @property
     def total_steps(self) -> int:
-        """Resource consumed: the number of steps run over all trials."""
+        """Resource consumed: the number of steps run over all trials (a step run again counts again)."""
         return len(self.events)
 
     @property
     def steps(self) -> dict[int, int]:
         """trial number -> the last step it reached."""
         return {t.number: t.last_step or 0 for t in self.trials}
+
+
+def replay_objective(
+    curves: Curves, step_times: Sequence[float] | None = None, events: list[Event] | None = None
+) -> Callable[[dict[str, Any], Any], float]:
+    """An objective that replays ``curves[config["curve"]]`` one step at a time, each step taking
+    ``step_times[curve]`` virtual seconds (1 by default), as a training script would: it resumes after its
+    checkpoint, reports every step, saves a checkpoint when told to pause, and stops when told to.
+    Each report is appended to ``events``.
+    """
+    times = [1.0] * len(curves) if step_times is None else list(step_times)
+    log = events if events is not None else []
+
+    def replay(config: dict[str, Any], trial: Any) -> float:
+        index = int(config["curve"])
+        curve = curves[index]
+        start = trial.load_checkpoint() if trial.checkpoint is not None else 0
+        value = float(curve[start - 1]) if start else float("nan")
+        for step in range(start + 1, len(curve) + 1):
+            sleep(times[index])
+            value = float(curve[step - 1])
+            trial.report(value, step=step)
+            log.append(Event(now(), trial.number, step, value, Decision(trial.decision)))
+            if trial.should_stop():
+                if trial.decision == Decision.PAUSE:
+                    trial.save_checkpoint(step, step=step)
+                break
+        return value
+
+    return replay
 
 
 def simulate(
@@ -90,95 +121,40 @@ def simulate(
     direction: str = "minimize",
     step_times: Sequence[float] | None = None,
     n_trials: int | None = None,
+    timeout: float | None = None,
 ) -> SimulationResult:
-    """Replay `curves` through `scheduler` with `n_workers` virtual workers and a virtual clock.
+    """Replay `curves` through `scheduler` on the real `Study` loop, with `n_workers` virtual workers.
 
-    Trial i replays ``curves[i]``; each of its steps takes ``step_times[i]`` virtual seconds (default 1).
-    A free worker first resumes the first trial of ``scheduler.promotable(...)``, else starts the next
-    trial (``on_trial_start`` gives its system attrs), else idles. After every step the trial is shown
-    to ``decide`` with all trials, as the Study would: CONTINUE runs the next step (the trial is COMPLETE
-    after its last one), STOP and PAUSE record it as PRUNED. Ties in time go to the earlier event.
+    Trial i replays ``curves[i]`` (`replay_objective`); each of its steps takes ``step_times[i]`` virtual
+    seconds (default 1). A free worker first resumes a paused trial the scheduler promotes, else starts the
+    next trial, exactly as ``study.optimize`` does with any executor; checkpoints go to an in-memory store.
+    ``timeout`` (virtual seconds) stops starting trials then, as ``optimize(timeout=...)`` does.
 
     >>> from hypersweep.schedulers import NoScheduler
     >>> simulate(NoScheduler(), [[3.0, 2.0], [1.0, 0.5]], n_workers=2).total_steps
     4
     """
+    import hypersweep as hs
+    from hypersweep.artifacts import MemoryArtifactStore
+
     n = len(curves) if n_trials is None else min(n_trials, len(curves))
-    times = [1.0] * len(curves) if step_times is None else list(step_times)
-    return _Replay(scheduler, curves, n_workers, direction, times, n).run()
-
-
-class _Replay:
-    """The event loop of `simulate`: a heap of (time the next step ends, tie-break, trial number)."""
-
-    def __init__(
-        self,
-        scheduler: BaseScheduler,
-        curves: Curves,
-        n_workers: int,
-        direction: str,
-        step_times: list[float],
-        n_trials: int,
-    ) -> None:
-        self.scheduler, self.curves, self.direction = scheduler, curves, direction
-        self.step_times, self.n_trials = step_times, n_trials
-        self.idle = n_workers
-        self.trials: dict[int, Trial] = {}
-        self.events: list[Event] = []
-        self.queue: list[tuple[float, int, int]] = []
-        self.order = itertools.count()
-        self.started = 0
-
-    def run(self) -> SimulationResult:
-        time = 0.0
-        self._fill(time)
-        while self.queue:
-            time, _, number = heapq.heappop(self.queue)
-            if not self._step(number, time):
-                self.idle += 1
-            self._fill(time)
-        return SimulationResult(sorted(self.trials.values(), key=lambda t: t.number), self.events, time)
-
-    def _fill(self, time: float) -> None:
-        while self.idle:
-            number = self._next_job()
-            if number is None:
-                return
-            self.idle -= 1
-            self._push(number, time)
-
-    def _next_job(self) -> int | None:
-        for number in self.scheduler.promotable(list(self.trials.values()), self.direction):
-            trial = self.trials[number]
-            if trial.state is TrialState.PRUNED and trial.last_step < len(self.curves[number]):
-                self.trials[number] = trial.evolve(state=TrialState.RUNNING)
-                return number
-        if self.started >= self.n_trials:
-            return None
-        number, self.started = self.started, self.started + 1
-        attrs = self.scheduler.on_trial_start(number, list(self.trials.values()))
-        self.trials[number] = Trial(
-            number, {"curve": number}, TrialState.RUNNING, system_attrs=dict(attrs), trial_id=number
-        )
-        return number
-
-    def _push(self, number: int, time: float) -> None:
-        heapq.heappush(self.queue, (time + self.step_times[number], next(self.order), number))
-
-    def _step(self, number: int, time: float) -> bool:
-        """Report the next step of trial `number`; True if it keeps its worker."""
-        trial = self.trials[number]
-        step = (trial.last_step or 0) + 1
-        value = float(self.curves[number][step - 1])
-        trial = self.trials[number] = trial.evolve(intermediate={**trial.intermediate, step: value})
-        decision = self.scheduler.decide(trial, list(self.trials.values()), self.direction)
-        self.events.append(Event(time, number, step, value, decision))
-        if decision is Decision.CONTINUE and step < len(self.curves[number]):
-            self._push(number, time)
-            return True
-        state = TrialState.COMPLETE if decision is Decision.CONTINUE else TrialState.PRUNED
-        self.trials[number] = trial.evolve(state=state, value=value)
-        return False
+    events: list[Event] = []
+    study = hs.create_study(
+        {"curve": hs.Int(0, max(len(curves) - 1, 1))},
+        direction=direction,
+        sampler="random",
+        scheduler=scheduler,
+        artifacts=MemoryArtifactStore(),
+    )
+    for i in range(n):
+        study.enqueue({"curve": i})
+    executor = SimulatedExecutor(n_workers)
+    try:
+        study.optimize(replay_objective(curves, step_times, events), n_trials=n, timeout=timeout,
+                       executor=executor, progress=False)
+    finally:
+        executor.shutdown()
+    return SimulationResult(study.trials, events, executor.time())
 
 
 # --------------------------------------------------------------------------------------------------------

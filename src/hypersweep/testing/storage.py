@@ -1,9 +1,11 @@
 """Conformance tests every `BaseStorage` must pass: subclass `StorageConformance`, give it a ``storage`` fixture;
-multi-writer backends also run `check_concurrent_writers`, `check_concurrent_claims`, `check_reads_while_writing`.
+multi-writer backends also run `check_concurrent_writers`, `check_concurrent_claims`,
+`check_concurrent_trial_claims`, `check_concurrent_study_attrs` and `check_reads_while_writing`.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import queue
@@ -23,11 +25,13 @@ from hypersweep.storage.base import (
     StudyRecord,
     TrialAlreadyFinished,
 )
-from hypersweep.trial import Trial, TrialState
+from hypersweep.trial import Artifact, Trial, TrialState
 
 __all__ = [
     "StorageConformance",
     "check_concurrent_claims",
+    "check_concurrent_study_attrs",
+    "check_concurrent_trial_claims",
     "check_concurrent_writers",
     "check_reads_while_writing",
 ]
@@ -57,6 +61,51 @@ def _by_number(trials: list[Trial]) -> list[Trial]:
     return sorted(trials, key=lambda t: t.number)
 
 
+def _artifact(
+    name: str,
+    step: int | None = None,
+    kind: str = "checkpoint",
+    *,
+    key: str | None = None,
+    size: int = 120,
+    checksum: str = "sha256:" + "ab" * 32,
+    format: str = "pickle",
+    created: datetime | None = None,
+) -> Artifact:
+    return Artifact(name, key or f"0-study/7/{name}", kind, step, size, checksum, format, created)
+
+
+def _running_with_steps(storage: BaseStorage, study_id: int, steps: int, **create: Any) -> Trial:
+    """A RUNNING trial that reported steps 1 .. ``steps`` (value step / 10)."""
+    trial = storage.create_trial(study_id, {"steps": steps}, **create)
+    for step in range(1, steps + 1):
+        storage.report(trial.trial_id, step, step / 10)
+    return trial
+
+
+def _race(n: int, task: Callable[[int], Any]) -> list[Any]:
+    """Run ``task(k)`` for k in 0 .. n-1 in ``n`` threads started together; their results, in order."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[k] = task(k)
+        except BaseException as exc:  # surfaced below; a thread's exception would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 class StorageConformance:
     """The storage contract as pytest tests; subclass it in a test module and provide ``storage``.
 
@@ -80,6 +129,7 @@ class StorageConformance:
         name, space = _name(), {"x": {"type": "float", "low": 0.0, "high": 1.0}, "c": ["a", "b", None]}
         record = storage.create_study(name, direction="maximize", space=space)
         assert (record.name, record.direction, record.space, record.user_attrs) == (name, "maximize", space, {})
+        assert record.system_attrs == {} and storage.get_study(name).system_attrs == {}
         got = storage.get_study(name)
         assert (got.study_id, got.name, got.direction, got.space) == (record.study_id, name, "maximize", space)
         assert storage.create_study(_name()).space is None
@@ -110,8 +160,10 @@ class StorageConformance:
     def test_delete_study(self, storage: BaseStorage, study: StudyRecord) -> None:
         trial = storage.create_trial(study.study_id, {"x": 1})
         storage.report(trial.trial_id, 1, 0.5)
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-1", 1))
         other = storage.create_study(_name())
         kept = storage.create_trial(other.study_id, {"y": 2})
+        storage.add_artifact(kept.trial_id, _artifact("checkpoint-1", 1))
         storage.delete_study(study.name)
         with pytest.raises(StudyNotFound):
             storage.get_study(study.name)
@@ -121,9 +173,11 @@ class StorageConformance:
         with pytest.raises(StudyNotFound):
             storage.delete_study(study.name)
         assert storage.get_trial(kept.trial_id).config == {"y": 2}  # other studies are untouched
+        assert list(storage.get_trial(kept.trial_id).artifacts) == ["checkpoint-1"]
         reborn = storage.create_study(study.name)
         assert storage.create_trial(reborn.study_id, {"x": 1}).number == 0
         assert storage.get_trials(reborn.study_id)[0][0].intermediate == {}
+        assert storage.get_trials(reborn.study_id)[0][0].artifacts == {}
 
     def test_set_study_attr(self, storage: BaseStorage, study: StudyRecord) -> None:
         storage.set_study_attr(study.study_id, "owner", "me")
@@ -245,6 +299,18 @@ class StorageConformance:
             storage.report(missing, 1, 0.5)
         with pytest.raises(KeyError):
             storage.finish_trial(missing, TrialState.COMPLETE, value=1.0)
+        with pytest.raises(KeyError):
+            storage.claim_trial(missing, "w")
+        with pytest.raises(KeyError):
+            storage.pause_trial(missing)
+        with pytest.raises(KeyError):
+            storage.requeue_trial(missing, "lost")
+        with pytest.raises(KeyError):
+            storage.set_trial_attr(missing, "note", 1)
+        with pytest.raises(KeyError):
+            storage.add_artifact(missing, _artifact("checkpoint-1", 1))
+        with pytest.raises(KeyError):
+            storage.remove_artifacts(missing, ["checkpoint-1"])
 
     def test_timings(self, storage: BaseStorage, study: StudyRecord) -> None:
         before = datetime.now() - timedelta(seconds=5)  # some backends round to the microsecond or second
@@ -292,23 +358,29 @@ class StorageConformance:
 
     # --- heartbeats ----------------------------------------------------------------------------------------
     def test_requeue_stale_trials(self, storage: BaseStorage, study: StudyRecord) -> None:
-        stale = storage.create_trial(study.study_id, {"x": [1, 2]}, system_attrs={"bracket": 1})
+        stale = storage.create_trial(study.study_id, {"x": [1, 2]}, system_attrs={"bracket": 1}, worker="w0")
+        storage.report(stale.trial_id, 1, 0.5)
+        storage.add_artifact(stale.trial_id, _artifact("checkpoint-1", 1))
         done = storage.create_trial(study.study_id, {"x": 2})
         storage.finish_trial(done.trial_id, TrialState.COMPLETE, value=1.0)
         waiting = storage.create_trial(study.study_id, {"x": 3}, TrialState.WAITING)
         time.sleep(0.05)
         requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0)
         assert len(requeued) == 1
-        new = requeued[0]
-        assert (new.state, new.config, new.number) == (TrialState.WAITING, {"x": [1, 2]}, 3)
-        assert new.system_attrs == {"bracket": 1, "retry_of": stale.number}
-        old = storage.get_trial(stale.trial_id)
-        assert old.state == TrialState.FAILED and old.fail_reason and old.datetime_complete is not None
+        again = requeued[0]  # the same trial, back in the queue: number, config, steps and artifacts kept
+        assert (again.trial_id, again.number, again.config) == (stale.trial_id, stale.number, {"x": [1, 2]})
+        assert (again.state, again.worker, again.datetime_complete) == (TrialState.WAITING, None, None)
+        assert again.intermediate == {1: 0.5} and list(again.artifacts) == ["checkpoint-1"]
+        assert again.system_attrs["bracket"] == 1 and again.system_attrs["requeued"] == 1
+        assert isinstance(again.system_attrs["requeue_reason"], str) and again.system_attrs["requeue_reason"]
+        assert storage.get_trial(stale.trial_id) == again
         assert storage.get_trial(done.trial_id).state == TrialState.COMPLETE
         assert storage.get_trial(waiting.trial_id).state == TrialState.WAITING
         assert storage.requeue_stale_trials(study.study_id, grace_seconds=0) == []
-        claimed = [storage.claim_waiting_trial(study.study_id, "w") for _ in range(2)]
-        assert [t.number for t in claimed] == [waiting.number, new.number]
+        assert len(storage.get_trials(study.study_id)[0]) == 3  # no new trial
+        claimed = [storage.claim_waiting_trial(study.study_id, "w") for _ in range(2)]  # oldest number first
+        assert [t.number for t in claimed] == [stale.number, waiting.number]
+        assert claimed[0].intermediate == {1: 0.5} and claimed[0].worker == "w"
 
     def test_heartbeat_keeps_trials_alive(self, storage: BaseStorage, study: StudyRecord) -> None:
         alive = storage.create_trial(study.study_id, {"x": 1})
@@ -317,7 +389,7 @@ class StorageConformance:
         storage.heartbeat([alive.trial_id])
         storage.heartbeat([])
         requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0.3)
-        assert [t.system_attrs["retry_of"] for t in requeued] == [dead.number]
+        assert [(t.number, t.state) for t in requeued] == [(dead.number, TrialState.WAITING)]
         assert storage.get_trial(alive.trial_id).state == TrialState.RUNNING
         assert storage.requeue_stale_trials(study.study_id, grace_seconds=60) == []
 
@@ -328,7 +400,339 @@ class StorageConformance:
         storage.claim_waiting_trial(study.study_id, "w")
         time.sleep(0.05)
         requeued = storage.requeue_stale_trials(study.study_id, grace_seconds=0)
-        assert [t.system_attrs["retry_of"] for t in requeued] == [waiting.number]
+        assert [t.number for t in requeued] == [waiting.number]
+        assert requeued[0].system_attrs["requeued"] == 1
+
+    def test_paused_and_waiting_trials_have_no_heartbeat(self, storage: BaseStorage, study: StudyRecord) -> None:
+        paused = storage.create_trial(study.study_id, {"x": 1})
+        storage.pause_trial(paused.trial_id)
+        requeued = storage.create_trial(study.study_id, {"x": 2})
+        storage.requeue_trial(requeued.trial_id, "interrupted")
+        storage.heartbeat([paused.trial_id, requeued.trial_id])  # ignored: neither is running
+        assert storage.requeue_stale_trials(study.study_id, grace_seconds=-1) == []  # -1: every RUNNING one
+        assert storage.get_trial(paused.trial_id).state == TrialState.PAUSED
+        assert storage.get_trial(requeued.trial_id).system_attrs["requeued"] == 1
+        storage.claim_trial(paused.trial_id, "w")  # running again: its clock starts
+        assert [t.number for t in storage.requeue_stale_trials(study.study_id, grace_seconds=-1)] == [paused.number]
+
+    # --- study system attributes ---------------------------------------------------------------------------
+    def test_study_system_attrs_are_separate(self, storage: BaseStorage, study: StudyRecord) -> None:
+        assert storage.set_study_attr(study.study_id, "hs:planned", True, system=True) is True
+        storage.set_study_attr(study.study_id, "owner", "me")
+        storage.set_study_attr(study.study_id, "owner", "system", system=True)  # same key, other namespace
+        got = storage.get_study(study.name)
+        assert got.user_attrs == {"owner": "me"}
+        assert got.system_attrs == {"hs:planned": True, "owner": "system"}
+        listed = {record.name: record for record in storage.list_studies()}
+        assert listed[study.name].system_attrs == got.system_attrs
+        again = storage.create_study(study.name, load_if_exists=True)
+        assert (again.user_attrs, again.system_attrs) == (got.user_attrs, got.system_attrs)
+
+    def test_study_system_attr_only_if_absent(self, storage: BaseStorage, study: StudyRecord) -> None:
+        storage.set_study_attr(study.study_id, "planned", "user")  # a user key of that name does not count
+        assert storage.set_study_attr(study.study_id, "planned", 1, only_if_absent=True, system=True) is True
+        assert storage.set_study_attr(study.study_id, "planned", 2, only_if_absent=True, system=True) is False
+        got = storage.get_study(study.name)
+        assert got.system_attrs == {"planned": 1} and got.user_attrs == {"planned": "user"}
+
+    @pytest.mark.parametrize("system", [False, True], ids=["user", "system"])
+    def test_only_if_absent_has_one_winner(self, storage: BaseStorage, study: StudyRecord, system: bool) -> None:
+        won = _race(8, lambda k: storage.set_study_attr(study.study_id, "hs:planned", k, True, system=system))
+        assert won.count(True) == 1 and won.count(False) == 7
+        attrs = storage.get_study(study.name).system_attrs if system else storage.get_study(study.name).user_attrs
+        assert attrs == {"hs:planned": won.index(True)}
+
+    def test_missing_study_raises_study_not_found(self, storage: BaseStorage, study: StudyRecord) -> None:
+        storage.delete_study(study.name)
+        with pytest.raises(StudyNotFound):
+            storage.set_study_attr(study.study_id, "k", 1, system=True)
+        with pytest.raises(StudyNotFound):
+            storage.get_trials(study.study_id)
+
+    # --- what every backend refuses, with the same errors --------------------------------------------------
+    @pytest.mark.parametrize("state", [TrialState.PAUSED, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED])
+    def test_create_trial_takes_waiting_or_running(
+        self, storage: BaseStorage, study: StudyRecord, state: TrialState
+    ) -> None:
+        with pytest.raises(ValueError, match="state"):
+            storage.create_trial(study.study_id, {"x": 1}, state)
+        with pytest.raises(ValueError):
+            storage.create_trial(study.study_id, {"x": 1}, "sleeping")
+        assert storage.get_trials(study.study_id)[0] == []
+        assert storage.create_trial(study.study_id, {"x": 1}, "waiting").state == TrialState.WAITING
+
+    @pytest.mark.parametrize("state", [TrialState.WAITING, TrialState.RUNNING, TrialState.PAUSED])
+    def test_finish_trial_takes_a_finished_state(
+        self, storage: BaseStorage, study: StudyRecord, state: TrialState
+    ) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        with pytest.raises(ValueError, match="state"):
+            storage.finish_trial(trial.trial_id, state, value=1.0)
+        assert storage.get_trial(trial.trial_id).state == TrialState.RUNNING
+        assert storage.finish_trial(trial.trial_id, "complete", value=1.0).state == TrialState.COMPLETE
+
+    def test_non_json_values_raise_type_error(self, storage: BaseStorage, study: StudyRecord) -> None:
+        bad: Any = {"model": object()}
+        with pytest.raises(TypeError, match="config"):
+            storage.create_trial(study.study_id, bad)
+        with pytest.raises(TypeError, match="system_attrs"):
+            storage.create_trial(study.study_id, {"x": 1}, system_attrs={"s": {1, 2}})
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        assert trial.number == 0  # the refused ones took no number
+        with pytest.raises(TypeError, match="note"):
+            storage.set_trial_attr(trial.trial_id, "note", bad)
+        with pytest.raises(TypeError):
+            storage.set_trial_attr(trial.trial_id, "note", b"bytes", system=True)
+        for system in (False, True):
+            with pytest.raises(TypeError, match="owner"):
+                storage.set_study_attr(study.study_id, "owner", bad, system=system)
+        with pytest.raises(TypeError, match="metadata"):
+            storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=1.0, metadata=bad)
+        stored = storage.get_trial(trial.trial_id)  # nothing of the refused writes was kept
+        assert (stored.state, stored.user_attrs, stored.system_attrs) == (TrialState.RUNNING, {}, {})
+        got = storage.get_study(study.name)
+        assert (got.user_attrs, got.system_attrs) == ({}, {})
+
+    def test_values_come_back_as_json_has_them(self, storage: BaseStorage, study: StudyRecord) -> None:
+        np = pytest.importorskip("numpy")
+        given = {"t": (1, (2.5, "a")), "i": np.int64(3), "f": np.float32(0.5), "b": np.bool_(True), 7: "seven"}
+        expected = {"t": [1, [2.5, "a"]], "i": 3, "f": 0.5, "b": True, "7": "seven"}
+        trial = storage.create_trial(study.study_id, given, system_attrs={"s": given})
+        storage.set_trial_attr(trial.trial_id, "u", given)
+        storage.set_study_attr(study.study_id, "u", given)
+        storage.set_study_attr(study.study_id, "s", given, system=True)
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=np.float64(1.5), metadata=given)
+        for got in (finished, storage.get_trial(trial.trial_id), storage.get_trials(study.study_id)[0][0]):
+            assert got.config == expected and got.metadata == expected
+            assert got.system_attrs == {"s": expected} and got.user_attrs == {"u": expected}
+            assert [type(got.config[k]) for k in ("i", "f", "b")] == [int, float, bool]
+            assert type(got.value) is float and got.value == 1.5
+        assert trial.config == expected and trial.system_attrs == {"s": expected}
+        record = storage.get_study(study.name)
+        assert record.user_attrs == {"u": expected} and record.system_attrs == {"s": expected}
+
+    def test_non_finite_reports_read_back_as_nan(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        for step, value in enumerate([math.nan, math.inf, -math.inf, 0.5], start=1):
+            storage.report(trial.trial_id, step, value)
+        paused = storage.pause_trial(trial.trial_id, value=math.inf)
+        assert paused.value is None  # a non-finite value is no value
+        for got in (paused, storage.get_trial(trial.trial_id), storage.get_trials(study.study_id)[0][0]):
+            assert sorted(got.intermediate) == [1, 2, 3, 4] and got.intermediate[4] == 0.5
+            assert all(math.isnan(got.intermediate[step]) for step in (1, 2, 3))
+            assert all(type(v) is float for v in got.intermediate.values())
+        finished = storage.finish_trial(trial.trial_id, TrialState.PRUNED, value=math.nan)
+        assert finished.value is None and math.isnan(finished.intermediate[2])
+
+    # --- pausing and resuming ------------------------------------------------------------------------------
+    def test_pause_and_resume(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = _running_with_steps(storage, study.study_id, 4, worker="w1")
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-4", 4))
+        paused = storage.pause_trial(trial.trial_id, value=0.4)
+        assert (paused.state, paused.value, paused.datetime_complete) == (TrialState.PAUSED, 0.4, None)
+        assert paused.intermediate == {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.4} and paused.checkpoint is not None
+        assert not paused.is_finished and storage.get_trial(trial.trial_id) == paused
+        assert storage.claim_waiting_trial(study.study_id, "w2") is None  # paused is not queued
+        resumed = storage.claim_trial(trial.trial_id, "w2")
+        assert resumed is not None and (resumed.state, resumed.worker) == (TrialState.RUNNING, "w2")
+        assert resumed.intermediate == paused.intermediate and resumed.artifacts == paused.artifacts
+        assert (resumed.number, resumed.config) == (trial.number, trial.config)
+        assert resumed.datetime_start == storage.get_trial(trial.trial_id).datetime_start is not None
+        assert storage.claim_trial(trial.trial_id, "w3") is None  # running now
+        storage.report(trial.trial_id, 5, 0.5)
+        storage.pause_trial(trial.trial_id, value=0.5)  # paused again, a step further
+        assert storage.get_trial(trial.trial_id).value == 0.5
+
+    def test_finish_a_paused_trial(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = _running_with_steps(storage, study.study_id, 2)
+        storage.pause_trial(trial.trial_id, value=0.2)
+        finished = storage.finish_trial(trial.trial_id, TrialState.PRUNED, value=0.2)
+        assert (finished.state, finished.value, finished.intermediate) == (TrialState.PRUNED, 0.2, {1: 0.1, 2: 0.2})
+        assert finished.datetime_complete is not None
+        assert storage.claim_trial(trial.trial_id, "w") is None
+        with pytest.raises(TrialAlreadyFinished):
+            storage.pause_trial(trial.trial_id)
+        other = storage.create_trial(study.study_id, {"x": 2})
+        storage.pause_trial(other.trial_id)
+        assert storage.finish_trial(other.trial_id, TrialState.COMPLETE, value=1.0).state == TrialState.COMPLETE
+
+    def test_pause_takes_running_trials_only(self, storage: BaseStorage, study: StudyRecord) -> None:
+        waiting = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING)
+        with pytest.raises(ValueError, match="running"):
+            storage.pause_trial(waiting.trial_id)
+        paused = storage.create_trial(study.study_id, {"x": 2})
+        storage.pause_trial(paused.trial_id)
+        with pytest.raises(ValueError, match="running"):
+            storage.pause_trial(paused.trial_id)
+        for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED):
+            done = storage.create_trial(study.study_id, {"x": 3})
+            storage.finish_trial(done.trial_id, state, value=1.0)
+            with pytest.raises(TrialAlreadyFinished):
+                storage.pause_trial(done.trial_id)
+            with pytest.raises(TrialAlreadyFinished):
+                storage.requeue_trial(done.trial_id, "lost")
+        assert storage.get_trial(waiting.trial_id).state == TrialState.WAITING
+        assert storage.get_trial(paused.trial_id).state == TrialState.PAUSED
+
+    def test_claim_trial(self, storage: BaseStorage, study: StudyRecord) -> None:
+        waiting = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING, system_attrs={"k": 1})
+        later = storage.create_trial(study.study_id, {"x": 2}, TrialState.WAITING)
+        claimed = storage.claim_trial(later.trial_id, "w")  # any waiting one, not only the oldest
+        assert claimed is not None and (claimed.number, claimed.state) == (later.number, TrialState.RUNNING)
+        assert claimed.datetime_start is not None and storage.get_trial(later.trial_id) == claimed
+        assert storage.claim_trial(later.trial_id, "w") is None  # running
+        first = storage.claim_waiting_trial(study.study_id, "w")
+        assert first is not None and first.number == waiting.number and first.system_attrs == {"k": 1}
+        assert storage.claim_waiting_trial(study.study_id, "w") is None  # the claimed one left the queue
+        done = storage.create_trial(study.study_id, {"x": 3})
+        storage.finish_trial(done.trial_id, TrialState.FAILED)
+        assert storage.claim_trial(done.trial_id, "w") is None
+
+    def test_claim_trial_has_one_winner(self, storage: BaseStorage, study: StudyRecord) -> None:
+        for state in (TrialState.PAUSED, TrialState.WAITING):
+            for _ in range(3):
+                trial = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING)
+                if state == TrialState.PAUSED:
+                    storage.claim_trial(trial.trial_id, "w")
+                    storage.pause_trial(trial.trial_id)
+
+                def claim(k: int, trial_id: int = trial.trial_id, state: TrialState = state) -> Trial | None:
+                    if state == TrialState.WAITING and k % 2:  # the queue's claim races too
+                        return storage.claim_waiting_trial(study.study_id, f"w{k}")
+                    return storage.claim_trial(trial_id, f"w{k}")
+
+                won = [t for t in _race(8, claim) if t is not None]
+                assert len(won) == 1 and won[0].trial_id == trial.trial_id
+                assert storage.get_trial(trial.trial_id).worker == won[0].worker
+                storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.0)
+
+    def test_claims_keep_steps_and_artifacts(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = _running_with_steps(storage, study.study_id, 6)
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-2", 2))
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-4", 4))
+        storage.add_artifact(trial.trial_id, _artifact("plot.png", 6, kind="artifact", format="file"))
+        storage.requeue_trial(trial.trial_id, "interrupted")
+        claimed = storage.claim_waiting_trial(study.study_id, "w")
+        assert claimed is not None and sorted(claimed.intermediate) == [1, 2, 3, 4, 5, 6]
+        assert sorted(claimed.artifacts) == ["checkpoint-2", "checkpoint-4", "plot.png"]
+        assert claimed.checkpoint is not None and claimed.checkpoint.name == "checkpoint-4"
+        storage.report(trial.trial_id, 5, 0.55)  # it runs step 5 again, after its checkpoint of step 4
+        storage.pause_trial(trial.trial_id)
+        resumed = storage.claim_trial(trial.trial_id, "w")
+        assert resumed is not None and resumed.intermediate[5] == 0.55 and len(resumed.intermediate) == 6
+        assert storage.get_trials(study.study_id)[0][0].intermediate == resumed.intermediate
+
+    # --- re-queueing ---------------------------------------------------------------------------------------
+    def test_requeue_trial(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = _running_with_steps(storage, study.study_id, 2, system_attrs={"bracket": 1}, worker="w1")
+        storage.set_trial_attr(trial.trial_id, "note", "kept")
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-1", 1))
+        requeued = storage.requeue_trial(trial.trial_id, "interrupted")
+        assert (requeued.state, requeued.worker, requeued.number) == (TrialState.WAITING, None, trial.number)
+        assert requeued.system_attrs == {"bracket": 1, "requeued": 1, "requeue_reason": "interrupted"}
+        assert requeued.user_attrs == {"note": "kept"} and requeued.config == trial.config
+        assert requeued.intermediate == {1: 0.1, 2: 0.2} and list(requeued.artifacts) == ["checkpoint-1"]
+        assert storage.get_trial(trial.trial_id) == requeued
+        with pytest.raises(ValueError, match="waiting"):
+            storage.requeue_trial(trial.trial_id, "again")  # already waiting
+        storage.claim_trial(trial.trial_id, "w2")
+        storage.pause_trial(trial.trial_id)
+        again = storage.requeue_trial(trial.trial_id, "worker lost")  # from PAUSED too
+        assert again.system_attrs == {"bracket": 1, "requeued": 2, "requeue_reason": "worker lost"}
+        assert again.intermediate == {1: 0.1, 2: 0.2}
+        claimed = storage.claim_waiting_trial(study.study_id, "w3")
+        assert claimed is not None and claimed.trial_id == trial.trial_id and claimed.worker == "w3"
+        assert claimed.system_attrs["requeued"] == 2
+
+    # --- artifacts -----------------------------------------------------------------------------------------
+    def test_add_replace_and_remove_artifacts(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        created = datetime(2026, 1, 2, 3, 4, 5, 678901)
+        first = _artifact("checkpoint-1", 1, created=created)
+        storage.add_artifact(trial.trial_id, first)
+        storage.add_artifact(trial.trial_id, _artifact("plot", None, kind="artifact", format="file", size=2**40))
+        stored = storage.get_trial(trial.trial_id)
+        assert sorted(stored.artifacts) == ["checkpoint-1", "plot"]
+        assert stored.artifacts["checkpoint-1"] == first  # every field, creation time included
+        plot = stored.artifacts["plot"]
+        assert (plot.kind, plot.step, plot.size, plot.format) == ("artifact", None, 2**40, "file")
+        assert plot.created is not None and not plot.is_checkpoint
+        replaced = _artifact("checkpoint-1", 1, key="0-study/7/checkpoint-1.v2", checksum="sha256:cd", size=7)
+        storage.add_artifact(trial.trial_id, replaced)  # same name: replaces
+        got = storage.get_trial(trial.trial_id).artifacts["checkpoint-1"]
+        assert (got.key, got.checksum, got.size) == (replaced.key, "sha256:cd", 7)
+        assert len(storage.get_trial(trial.trial_id).artifacts) == 2
+        storage.remove_artifacts(trial.trial_id, ["checkpoint-1", "never-saved"])  # unknown names are ignored
+        assert list(storage.get_trial(trial.trial_id).artifacts) == ["plot"]
+        storage.remove_artifacts(trial.trial_id, [])
+        storage.remove_artifacts(trial.trial_id, ["plot"])
+        assert storage.get_trial(trial.trial_id).artifacts == {}
+
+    def test_artifacts_in_any_state(self, storage: BaseStorage, study: StudyRecord) -> None:
+        waiting = storage.create_trial(study.study_id, {"x": 1}, TrialState.WAITING)
+        storage.add_artifact(waiting.trial_id, _artifact("warm-start", 0))
+        done = storage.create_trial(study.study_id, {"x": 2})
+        storage.add_artifact(done.trial_id, _artifact("checkpoint-1", 1))
+        finished = storage.finish_trial(done.trial_id, TrialState.COMPLETE, value=1.0)
+        assert list(finished.artifacts) == ["checkpoint-1"] and finished.checkpoint is not None
+        storage.add_artifact(done.trial_id, _artifact("model", None, kind="artifact"))  # after it finished
+        storage.remove_artifacts(done.trial_id, ["checkpoint-1"])  # e.g. keep only the best trials' files
+        assert list(storage.get_trial(done.trial_id).artifacts) == ["model"]
+        assert list(storage.get_trial(waiting.trial_id).artifacts) == ["warm-start"]
+        trials = {t.number: t for t in storage.get_trials(study.study_id)[0]}
+        assert list(trials[done.number].artifacts) == ["model"] and list(trials[0].artifacts) == ["warm-start"]
+
+    def test_artifact_checks(self, storage: BaseStorage, study: StudyRecord) -> None:
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        with pytest.raises(TypeError, match="Artifact"):
+            storage.add_artifact(trial.trial_id, {"name": "checkpoint-1"})  # type: ignore[arg-type]
+        for name in ("", "n" * 256):
+            with pytest.raises(ValueError, match="name"):
+                storage.add_artifact(trial.trial_id, _artifact(name, 1))
+        for field_name, longest in (("kind", 32), ("format", 32), ("checksum", 255)):
+            with pytest.raises(ValueError, match=field_name):
+                storage.add_artifact(trial.trial_id, _artifact("a", 1, **{field_name: "x" * (longest + 1)}))
+        assert storage.get_trial(trial.trial_id).artifacts == {}
+        longest = _artifact("n" * 255, 1, kind="k" * 32, format="f" * 32, checksum="c" * 255)
+        storage.add_artifact(trial.trial_id, longest)
+        got = storage.get_trial(trial.trial_id).artifacts
+        assert list(got) == [longest.name]
+        assert (got[longest.name].kind, got[longest.name].format, got[longest.name].checksum) == (
+            "k" * 32, "f" * 32, "c" * 255
+        )
+
+    # --- the trial life cycle in incremental reads ----------------------------------------------------------
+    def test_lifecycle_writes_show_in_incremental_reads(self, storage: BaseStorage, study: StudyRecord) -> None:
+        sid = study.study_id
+        trial = storage.create_trial(sid, {"x": 1})
+        bystander = storage.create_trial(sid, {"x": 2})
+        cursor = storage.get_trials(sid)[1]
+
+        def changed() -> list[Trial]:
+            nonlocal cursor
+            trials, new_cursor = storage.get_trials(sid, since=cursor)
+            assert new_cursor > cursor
+            cursor = new_cursor
+            return trials
+
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-1", 1))
+        assert [(t.number, list(t.artifacts)) for t in changed()] == [(trial.number, ["checkpoint-1"])]
+        storage.pause_trial(trial.trial_id)
+        assert [(t.number, t.state) for t in changed()] == [(trial.number, TrialState.PAUSED)]
+        storage.claim_trial(trial.trial_id, "w")
+        assert [(t.number, t.state) for t in changed()] == [(trial.number, TrialState.RUNNING)]
+        storage.add_artifact(trial.trial_id, _artifact("checkpoint-1", 1, size=9))  # replaced
+        assert [t.artifacts["checkpoint-1"].size for t in changed()] == [9]
+        storage.remove_artifacts(trial.trial_id, ["checkpoint-1"])
+        assert [(t.number, t.artifacts) for t in changed()] == [(trial.number, {})]
+        storage.requeue_trial(trial.trial_id, "interrupted")
+        assert [(t.number, t.state) for t in changed()] == [(trial.number, TrialState.WAITING)]
+        storage.claim_waiting_trial(sid, "w")
+        time.sleep(0.5)
+        storage.heartbeat([bystander.trial_id])
+        assert [t.number for t in storage.requeue_stale_trials(sid, grace_seconds=0.25)] == [trial.number]
+        assert [(t.number, t.state) for t in changed()] == [(trial.number, TrialState.WAITING)]
+        assert storage.get_trials(sid, since=cursor) == ([], cursor)
 
     # --- incremental reads ---------------------------------------------------------------------------------
     def test_get_trials_since_cursor(self, storage: BaseStorage, study: StudyRecord) -> None:
@@ -416,6 +820,37 @@ def check_concurrent_claims(storage: BaseStorage, n_processes: int = 4, n_waitin
     assert all(t.state == TrialState.COMPLETE for t in trials)
 
 
+def check_concurrent_trial_claims(storage: BaseStorage, n_processes: int = 4, n_trials: int = 20) -> None:
+    """``n_processes`` processes race with `claim_trial` for each of ``n_trials`` PAUSED trials of one study:
+    each trial goes to exactly one of them (which finishes it).
+    """
+    study = storage.create_study(_name())
+    trial_ids = []
+    for i in range(n_trials):
+        trial = storage.create_trial(study.study_id, {"i": i})
+        storage.report(trial.trial_id, 1, float(i))
+        storage.pause_trial(trial.trial_id)
+        trial_ids.append(trial.trial_id)
+    results = _in_processes(_claim_each, storage, study.study_id, (trial_ids,), n_processes)
+    won = sorted(n for numbers in results for n in numbers)
+    assert won == list(range(n_trials)), won
+    trials, _ = storage.get_trials(study.study_id)
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def check_concurrent_study_attrs(storage: BaseStorage, n_processes: int = 4, n_keys: int = 10) -> None:
+    """``n_processes`` processes race to set ``n_keys`` study attributes (user and system) with
+    ``only_if_absent``: exactly one process gets True for each.
+    """
+    study = storage.create_study(_name())
+    results = _in_processes(_set_if_absent, storage, study.study_id, (n_keys,), n_processes)
+    for system in (False, True):
+        winners = [key for won in results for key, is_system in won if is_system == system]
+        assert sorted(winners) == [f"hs:key-{k}" for k in range(n_keys)], winners
+    record = storage.get_study(study.name)
+    assert len(record.user_attrs) == len(record.system_attrs) == n_keys
+
+
 def check_reads_while_writing(storage: BaseStorage, n_trials: int = 60) -> None:
     """This process follows `get_trials(since=cursor)` while another writes: it must miss no change."""
     study = storage.create_study(_name())
@@ -449,6 +884,26 @@ def _claim_until_empty(storage: BaseStorage, study_id: int) -> list[int]:
         claimed.append(trial.number)
         storage.finish_trial(trial.trial_id, TrialState.COMPLETE, value=0.0)
     return claimed
+
+
+def _claim_each(storage: BaseStorage, study_id: int, trial_ids: list[int]) -> list[int]:
+    won = []
+    for trial_id in trial_ids:
+        trial = storage.claim_trial(trial_id, worker=str(os.getpid()))
+        if trial is not None:
+            assert trial.worker == str(os.getpid()) and trial.state == TrialState.RUNNING
+            storage.finish_trial(trial_id, TrialState.COMPLETE, value=0.0)
+            won.append(trial.number)
+    return won
+
+
+def _set_if_absent(storage: BaseStorage, study_id: int, n_keys: int) -> list[tuple[str, bool]]:
+    won = []
+    for k in range(n_keys):
+        for system in (False, True):
+            if storage.set_study_attr(study_id, f"hs:key-{k}", os.getpid(), only_if_absent=True, system=system):
+                won.append((f"hs:key-{k}", system))
+    return won
 
 
 class _Run(NamedTuple):
