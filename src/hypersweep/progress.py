@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypersweep.direction import Direction
 from hypersweep.trial import Trial, TrialState
 
 __all__ = ["ProgressBar"]
@@ -15,7 +16,7 @@ class ProgressBar:
     def __init__(self, total: int | None, enabled: bool = True, direction: str = "minimize") -> None:
         self._bar: Any = None
         self._best: float | None = None
-        self._maximize = direction == "maximize"
+        self._direction = Direction.of(direction)
         self._failed = 0
         if enabled:
             from tqdm.auto import tqdm
@@ -26,7 +27,7 @@ class ProgressBar:
         if self._bar is None:
             return
         if trial.state == TrialState.COMPLETE and trial.value is not None:
-            if self._best is None or (trial.value > self._best if self._maximize else trial.value < self._best):
+            if self._best is None or self._direction.better(trial.value, self._best):
                 self._best = trial.value
         self._failed += trial.state == TrialState.FAILED
         postfix = {"best": f"{self._best:.6g}" if self._best is not None else "-"}

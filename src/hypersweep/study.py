@@ -204,6 +204,12 @@ class Study:
         ``study.load_checkpoint(study.best_trial)``."""
         return self.trial(self._number_of(trial)).load_checkpoint()
 
+    def save_checkpoint(self, trial: TrialRef, obj: Any, step: int) -> Artifact:
+        """Save ``obj`` as a trial's checkpoint at ``step``, as ``handle.save_checkpoint`` does, for drivers
+        that keep trial numbers rather than handles (also for a finished trial, e.g. a refitted model)."""
+        record = self.trial(self._number_of(trial))
+        return self._handle_for(record, resume=False).save_checkpoint(obj, step=step)
+
     # --- the loop: ask / tell ---------------------------------------------------------------------------
     def enqueue(self, config: Mapping[str, Any], skip_if_exists: bool = False) -> None:
         """Queue a config to be evaluated before any the sampler proposes (e.g. a starting point).
@@ -289,9 +295,9 @@ class Study:
 
     def report(self, trial: TrialRef, value: float, step: int) -> Decision:
         """Record ``value`` at ``step`` for a running trial; the scheduler's `Decision` about it."""
-        step = _check_step("study.report", step)
-        value = float(value)
-        return Decision(self._on_report(self._trial_id_of(trial), step, value if math.isfinite(value) else math.nan))
+        step, value = _check_step("study.report", step), float(value)
+        value = value if math.isfinite(value) else math.nan  # the worst value, as trial.report records it
+        return Decision(self._on_report(self._trial_id_of(trial), step, value))
 
     def pause(self, trial: TrialRef) -> Trial:
         """Pause a running trial (it keeps its steps and checkpoint; `resume` continues it)."""
@@ -343,7 +349,11 @@ class Study:
             self._mine[trial.trial_id] = trial
             self._decisions.pop(trial.trial_id, None)
         self._learn([trial])
-        checkpoint = trial.checkpoint
+        return self._handle_for(trial, resume=True)
+
+    def _handle_for(self, trial: Trial, resume: bool) -> TrialHandle:
+        """The handle of a trial: its checkpoint to resume from (when ``resume``) and where to save files."""
+        checkpoint = trial.checkpoint if resume else None
         last_step = checkpoint.step if checkpoint is not None and checkpoint.step is not None else 0
         sink = None if self.artifacts is None else _ArtifactSink(self.artifacts, f"{self._prefix}/{trial.number}")
         return TrialHandle(
@@ -367,7 +377,10 @@ class Study:
     def _trial_id_of(self, trial: TrialRef) -> int:
         if isinstance(trial, (TrialHandle, Trial)) and trial.trial_id >= 0:
             return trial.trial_id
-        return self.trial(self._number_of(trial)).trial_id
+        number = self._number_of(trial)
+        with self._lock:
+            known = self._history.get(number)  # trial ids never change: no need to read storage again
+        return known.trial_id if known is not None else self.trial(number).trial_id
 
     def _handle(self, method: str, trial_id: int, *args: Any) -> Any:
         """Answer a call from a running trial (see `hypersweep.execution.channel`)."""

@@ -218,5 +218,8 @@ def test_driver_pause_resume_and_checkpoints(tmp_path):
     done = study.tell(again, 0.25)
     assert done.state is TrialState.COMPLETE and done.intermediate == {1: 0.5, 2: 0.25}
     assert study.load_checkpoint(done.number) == {"weights": [1, 2]}
+    refit = study.save_checkpoint(done.number, {"weights": [3]}, step=2)  # a driver keeping only numbers
+    assert refit.step == 2 and study.trial(done.number).checkpoint == refit
+    assert study.load_checkpoint(done) == {"weights": [3]}
     with pytest.raises(ValueError, match="outside Float"):
         study.start_trial({"x": 3.0})

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hypersweep.direction import Direction
 from hypersweep.space import Space
 from hypersweep.trial import Trial, TrialState
 
@@ -64,8 +65,7 @@ def as_losses(values: Sequence[float], direction: str) -> np.ndarray:
     >>> as_losses([1.0, 2.0], "maximize").tolist()
     [-1.0, -2.0]
     """
-    y = np.array(values, dtype=float)
-    return -y if direction == "maximize" else y
+    return -Direction.of(direction).sign * np.array(values, dtype=float)
 
 
 def completed_xy(
