@@ -29,7 +29,7 @@ __all__ = ["main", "cli"]
 logger = logging.getLogger("hypersweep")
 
 _METHODS = available_samplers()
-_EXECUTORS = ["serial", "thread", "process", "dask"]
+_EXECUTORS = ["serial", "thread", "process", "dask", "ray"]
 _SCHEDULERS = ["none", "sh", "hyperband", "asha", "median"]
 _ABORTED = INTERRUPTED  # trials cut short by Ctrl-C / SIGTERM are not evaluations
 
@@ -300,7 +300,7 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
                 f"--executor serial runs one evaluation at a time, got --workers {workers}; "
                 "use --executor process (or thread, dask)"
             )
-    if target == "dask" or scheduler_address:
+    if target in ("dask", "ray") or scheduler_address:  # their workers do not get this process's sys.path
         _pickle_local_code_by_value(run)
     name = study_name or _default_study_name(problem_spec)
     try:
@@ -332,7 +332,7 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
             click.echo(f"interrupted: finished trials are in {output} and {storage}; "
                        "run the same command with --resume to continue", err=True)
             sys.exit(130)
-        except (ValueError, TypeError) as exc:  # e.g. an executor that cannot start
+        except (ValueError, TypeError, ImportError) as exc:  # e.g. an executor that cannot start (Ray missing)
             raise click.ClickException(str(exc)) from None
         write_csv(study)
         logger.info("search %s finished", name)
