@@ -221,6 +221,26 @@ def test_scheduler_address_runs_a_project_the_dask_workers_cannot_import(tmp_pat
     assert len(completed(tmp_path / "results.csv")) == 4  # shipped by value: the workers' cwd is elsewhere
 
 
+@pytest.mark.slow
+def test_executor_ray_runs_a_project_found_above_the_working_directory(tmp_path):
+    pytest.importorskip("ray")
+    package = tmp_path / "ray_proj" / "ray_proj"  # run from inside it, as the tutorial runs its search
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "prob.py").write_text(textwrap.dedent(SLOW_PROBLEM))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local Ray of its own
+    # the hypersweep under test, wherever the working directory is (a relative PYTHONPATH would not follow)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(hs.__file__).parents[1]), *filter(None, [env.get("PYTHONPATH")])])
+    done = subprocess.run(
+        [sys.executable, "-m", "hypersweep", "search", "--problem", "ray_proj.prob.Problem", "--run",
+         "ray_proj.prob.run", "--method", "random", "--max-evals", "4", "--workers", "2", "--executor", "ray",
+         "--seed", "0", "--no-progress"], cwd=package, capture_output=True, text=True, timeout=180, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 ray workers" in done.stdout
+    assert len(completed(package / "results.csv")) == 4  # Ray workers cannot import ray_proj: shipped by value
+
+
 # --- show, topk, errors -------------------------------------------------------------------------------------------
 def test_show_prints_the_problem():
     result = invoke("show", f"{EXAMPLE}.problem.Problem")

@@ -1,6 +1,7 @@
 """Executors for real: a process pool and a Dask `LocalCluster`, trial reports across processes, dead workers."""
 
 import os
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -8,7 +9,7 @@ from objectives import crash_on_big_x, curve, quadratic, with_metadata
 
 import hypersweep as hs
 from hypersweep import TrialState
-from hypersweep.execution import ProcessExecutor, get_executor
+from hypersweep.execution import ProcessExecutor, close_dask_clusters, get_executor
 from hypersweep.execution.channel import ReportServer
 
 SPACE = {"x": (0.0, 1.0)}
@@ -57,6 +58,23 @@ def test_process_pool_recovers_after_a_crash():
         with pytest.raises(BrokenProcessPool):
             ex.submit(os._exit, 1).result()
         assert ex.submit(abs, -3).result() == 3
+    finally:
+        ex.shutdown()
+
+
+def test_a_large_argument_travels_to_each_worker_once():
+    blob = bytes(200_000)  # e.g. an objective that closes over its data, pickled
+    ex = ProcessExecutor(1)
+    try:
+        assert ex.submit(len, blob).result() == 200_000
+        call, carried = ex._call(0, len, (blob,))
+        assert carried == [] and call[-1].data is None  # the worker holds it: only its token goes now
+        assert [ex.submit(len, blob).result() for _ in range(3)] == [200_000] * 3
+        with pytest.raises(BrokenProcessPool):
+            ex.submit(os._exit, 1).result()
+        assert ex.submit(len, blob).result() == 200_000  # the worker that replaced the dead one gets it again
+        other = bytes(300_000)
+        assert ex.submit(len, other).result() == 300_000
     finally:
         ex.shutdown()
 
@@ -115,6 +133,37 @@ def test_dask_killed_worker_fails_the_trial(dask_client):
     trials = study.trials
     assert len(trials) == 6 and all(t.is_finished for t in trials)
     assert all(t.state == TrialState.FAILED for t in trials if t.config["x"] > 0.8)
+
+
+def test_a_local_dask_cluster_started_on_demand_is_reused(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from distributed.core import Status
+
+    started = []
+    real_local_cluster = distributed.LocalCluster
+
+    def counted(*args, **kwargs):
+        started.append(real_local_cluster(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(distributed, "LocalCluster", counted)
+    close_dask_clusters()
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    try:
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            study.optimize(quadratic, n_trials=4, n_workers=2, executor="dask", progress=False)
+            times.append(time.perf_counter() - start)
+        assert len(started) == 1, "the second optimize reuses the cluster of the first"
+        assert times[1] < times[0] / 2, f"the second call should not pay a cluster start: {times}"
+        started[0].close()  # closed behind hypersweep's back: the next call starts a new one
+        study.optimize(quadratic, n_trials=2, n_workers=2, executor="dask", progress=False)
+        assert len(started) == 2
+    finally:
+        close_dask_clusters()
+    assert len(study.get_trials([TrialState.COMPLETE])) == 10
+    assert started[1].status == Status.closed
 
 
 def test_executor_name_errors():
