@@ -181,3 +181,18 @@ def test_an_unpicklable_objective_gets_a_clear_error():
     with pytest.raises(TypeError, match="cannot be sent to ProcessExecutor workers"):
         study.optimize(lambda c: lock.locked() or c["x"], n_trials=2, n_workers=2, executor="process", progress=False)
     assert study.trials == []  # nothing was started, nothing left running
+
+
+def test_worker_processes_import_only_what_they_run():
+    """Workers fork from a server that preloads hypersweep.objective: keeping it light keeps pools fast to start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hypersweep.objective, hypersweep as hs\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'sqlalchemy', 'sklearn') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert hs.create_study and 'hypersweep.study' in sys.modules  # imported on first use\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
