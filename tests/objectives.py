@@ -42,3 +42,19 @@ def crash_on_big_x(config):
     if config["x"] > 0.8:
         os._exit(1)  # the worker process dies
     return config["x"]
+
+
+def checkpointed_curve(config, trial):
+    """Learning curve over 9 steps that checkpoints every step and resumes from its checkpoint; the
+    checkpoint lists the steps this trial ran, so tests can tell a resumed trial from a retrained one."""
+    ran, start, value = [], 0, None
+    if trial.checkpoint is not None:
+        ran, start, value = trial.load_checkpoint(), trial.last_step, trial.last_value
+    for step in range(start + 1, 10):
+        ran.append(step)
+        value = (config["x"] - 0.3) ** 2 + 1.0 / step
+        trial.report(value, step=step)
+        trial.save_checkpoint(ran, step=step)
+        if trial.should_stop():
+            break
+    return value

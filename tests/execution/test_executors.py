@@ -5,7 +5,7 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from objectives import crash_on_big_x, curve, quadratic, with_metadata
+from objectives import checkpointed_curve, crash_on_big_x, curve, quadratic, with_metadata
 
 import hypersweep as hs
 from hypersweep import TrialState
@@ -125,6 +125,16 @@ def test_dask_reports_reach_the_scheduler(dask_client):
     trials = study.trials
     assert any(t.state == TrialState.PRUNED for t in trials)
     assert all(t.intermediate for t in trials)
+
+
+def test_dask_workers_resume_promoted_trials_from_their_checkpoints(dask_client, tmp_path):
+    scheduler = hs.schedulers.ASHA(max_resource=9, promote=True)
+    study = hs.create_study(SPACE, sampler="random", seed=2, scheduler=scheduler, artifacts=tmp_path)
+    study.optimize(checkpointed_curve, n_trials=12, executor=dask_client, progress=False)
+    trials = study.trials
+    assert {t.state for t in trials} == {TrialState.PAUSED, TrialState.COMPLETE}
+    assert [t for t in trials if t.last_step > 1]  # promoted past the first rung
+    assert all(t.load_checkpoint() == list(range(1, t.last_step + 1)) for t in trials)  # never retrained
 
 
 def test_dask_killed_worker_fails_the_trial(dask_client):

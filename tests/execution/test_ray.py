@@ -11,7 +11,7 @@ import sys
 import cloudpickle
 import objectives
 import pytest
-from objectives import crash_on_big_x, curve, with_metadata
+from objectives import checkpointed_curve, crash_on_big_x, curve, with_metadata
 
 import hypersweep as hs
 from hypersweep import TrialState
@@ -60,6 +60,15 @@ def test_the_stop_decision_reaches_the_ray_worker(session):
     pruned = [t for t in trials if t.state == TrialState.PRUNED]
     assert pruned and all(t.last_step < 9 for t in pruned)  # told to stop, the objective broke out of its loop
     assert any(t.state == TrialState.COMPLETE and t.last_step == 9 for t in trials)
+
+
+def test_ray_workers_resume_promoted_trials_from_their_checkpoints(session, tmp_path):
+    scheduler = hs.schedulers.ASHA(max_resource=9, promote=True)
+    study = hs.create_study(SPACE, sampler="random", seed=2, scheduler=scheduler, artifacts=tmp_path)
+    study.optimize(checkpointed_curve, n_trials=12, executor="ray", n_workers=2, progress=False)
+    trials = study.trials
+    assert {t.state for t in trials} == {TrialState.PAUSED, TrialState.COMPLETE}
+    assert all(t.load_checkpoint() == list(range(1, t.last_step + 1)) for t in trials)
 
 
 def test_a_dead_ray_worker_fails_only_its_trial(session):

@@ -198,7 +198,7 @@ def test_interrupt_requeues_the_running_trial_and_keeps_finished_ones():
         ({"timeout": 0}, "timeout must be"),
         ({"executor": "gpu"}, "executor='gpu' is not known"),
         ({"executor": "serial", "n_workers": 4}, "runs one trial at a time"),
-        ({"executor": "thread", "n_workers": 0}, "n_workers must be >= 1"),
+        ({"executor": "thread", "n_workers": 0}, "n_workers must be an int >= 1, got n_workers=0; or n_workers=-1"),
     ],
 )
 def test_optimize_argument_errors(kwargs, message):

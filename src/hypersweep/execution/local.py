@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from hypersweep._validation import check_int
 from hypersweep.execution.base import BaseExecutor
 
 __all__ = ["SerialExecutor", "ThreadExecutor", "ProcessExecutor"]
@@ -219,10 +220,6 @@ def _main_script_not_reimported() -> Iterator[None]:
 
 
 def _check_workers(n_workers: int) -> int:
-    if not isinstance(n_workers, int) or isinstance(n_workers, bool):
-        raise TypeError(f"n_workers must be an int, got {n_workers!r}")
-    if n_workers == -1:
+    if n_workers == -1 and not isinstance(n_workers, bool):
         return os.cpu_count() or 1
-    if n_workers < 1:
-        raise ValueError(f"n_workers must be >= 1 (or -1 for one per CPU), got {n_workers}")
-    return n_workers
+    return check_int("n_workers", n_workers, minimum=1, fix="or n_workers=-1 for one per CPU")
