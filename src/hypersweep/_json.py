@@ -65,7 +65,12 @@ def normalized(obj: Any, what: str = "value") -> Any:
     >>> normalized({"t": (1, 2)})
     {'t': [1, 2]}
     """
+    if type(obj) is dict and all(type(k) is str and type(v) in _SCALARS for k, v in obj.items()):
+        return dict(obj)  # the common case (a config, empty attributes): already what JSON gives back
     return json.loads(dumps(obj, what))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -119,6 +119,8 @@ class RetentionTracker:
     def update(self, trial: Trial) -> list[tuple[int, list[str]]]:
         """The deletions that ``trial``'s latest version calls for: [(trial number, artifact names)],
         oldest checkpoint first; [] when nothing is to be deleted."""
+        if not trial.artifacts and trial.number not in self._books:
+            return []  # the common case: a trial that saved nothing, and never had anything to delete
         policy = self.policy
         book = self._books.setdefault(trial.number, _Book())
         current = [a for a in trial.artifacts.values() if a.is_checkpoint]
@@ -144,6 +146,8 @@ class RetentionTracker:
                     lost = self._books[loser]
                     deletions.setdefault(loser, []).extend(self._delete(lost, lost.alive))
                     lost.alive = []
+        if trial.is_finished and not book.alive and not book.deleted and trial.number not in self._kept:
+            del self._books[trial.number]  # nothing left to track: forget it (memory stays bounded)
         return [(number, names) for number, names in deletions.items() if names]
 
     def _rank(self, trial: Trial) -> tuple[float, int]:
