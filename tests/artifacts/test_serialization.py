@@ -20,7 +20,6 @@ from hypersweep.artifacts import (
     ArtifactCorrupted,
     ArtifactNotFound,
     ArtifactStore,
-    FsspecArtifactStore,
     LocalArtifactStore,
     detect_format,
     load_object,
@@ -28,13 +27,6 @@ from hypersweep.artifacts import (
 )
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
-    if request.param == "local":
-        return LocalArtifactStore(tmp_path / "store")
-    return FsspecArtifactStore(f"memory://serialization-{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ import pytest
 from hypersweep.artifacts import (
     ArtifactCorrupted,
     ArtifactStore,
-    FsspecArtifactStore,
     LocalArtifactStore,
     detect_format,
     load_object,
@@ -26,13 +24,6 @@ from hypersweep.artifacts import (
 torch = pytest.importorskip("torch")
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
-    if request.param == "local":
-        return LocalArtifactStore(tmp_path / "store")
-    return FsspecArtifactStore(f"memory://torch-{uuid.uuid4().hex}")
 
 
 def round_trip(store: ArtifactStore, obj: object) -> object:
