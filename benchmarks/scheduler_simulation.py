@@ -88,7 +88,10 @@ def main() -> None:
               f"{statistics.median(r['hb_time'] for r in rows):.0f} virtual s, {rows[0]['hb_epochs']} epochs")
         print(f"   ASHA with promotions reaches V in {promo_time:.2f} of Hyperband's time (target <= 0.6; "
               f"reached in {reached}/{args.seeds} seeds); stopping ASHA in {stop_time:.2f}")
-        print(f"   epochs run until then, promotions / stopping: {epoch_ratio:.2f} (target <= 1; per seed: "
+        promo_epochs = statistics.median(r["promo_epochs"] for r in rows)
+        stop_epochs = statistics.median(r["stop_epochs"] for r in rows)
+        print(f"   epochs run until then, promotions / stopping: {epoch_ratio:.2f} (target <= 1; medians "
+              f"{promo_epochs:.0f} vs {stop_epochs:.0f}; per seed: "
               + ", ".join(f"{r['promo_epochs'] / r['stop_epochs']:.2f}" for r in rows) + ")")
         print("   time fraction per seed, promotions: " + ", ".join(f"{r['promo_time']:.2f}" for r in rows))
     print(f"({time.perf_counter() - start:.0f} s wall) reproduce: python benchmarks/scheduler_simulation.py "
