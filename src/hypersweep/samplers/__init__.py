@@ -26,6 +26,7 @@ __all__ = [
 _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "random": ("hypersweep.samplers.random:RandomSampler", {}),
     "grid": ("hypersweep.samplers.grid:GridSampler", {}),
+    "sobol": ("hypersweep.samplers.sobol:SobolSampler", {}),
     "tpe": ("hypersweep.samplers.tpe:TPESampler", {}),
     "bo": ("hypersweep.samplers.bo:BOSampler", {}),
     "bo-gp": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "gp"}),

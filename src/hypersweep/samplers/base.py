@@ -31,6 +31,10 @@ class BaseSampler(abc.ABC):
     ...         return space.decode(np.full(len(space.dims), 0.5))
     """
 
+    #: whether proposals depend on the results so far (TPE, BO); a driver that may start models early or
+    #: late starts them as late as it can only for such samplers
+    adaptive: bool = True
+
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
         self.rng = np.random.default_rng(seed)

@@ -21,6 +21,8 @@ class GridSampler(BaseSampler):
     6
     """
 
+    adaptive = False
+
     def __init__(self, n_points: int = 10, shuffle: bool = False, seed: int | None = None) -> None:
         super().__init__(seed)
         self.n_points = check_int("n_points", n_points, minimum=1, fix="the grid takes n_points values per range")

@@ -15,5 +15,7 @@ class RandomSampler(BaseSampler):
     {'x': 6}
     """
 
+    adaptive = False
+
     def ask(self, space, trials, pending, direction):
         return space.sample(self.rng)

@@ -9,14 +9,16 @@ from typing import Any
 
 from hypersweep.schedulers.asha import ASHA
 from hypersweep.schedulers.base import BaseScheduler, Decision, NoScheduler
-from hypersweep.schedulers.hyperband import Hyperband, HyperbandPlan
+from hypersweep.schedulers.brackets import Brackets
+from hypersweep.schedulers.hyperband import Hyperband, HyperbandPlan, paper_plan
 from hypersweep.schedulers.median import MedianStopping
-from hypersweep.schedulers.successive_halving import Bracket, Rung, SuccessiveHalving, rung_levels
+from hypersweep.schedulers.successive_halving import Bracket, Rung, SuccessiveHalving, halving_bracket, rung_levels
 
 __all__ = [
     "ASHA",
     "BaseScheduler",
     "Bracket",
+    "Brackets",
     "Decision",
     "Hyperband",
     "HyperbandPlan",
@@ -25,6 +27,8 @@ __all__ = [
     "Rung",
     "SuccessiveHalving",
     "get_scheduler",
+    "halving_bracket",
+    "paper_plan",
     "rung_levels",
 ]
 

@@ -19,10 +19,10 @@ from hypersweep.schedulers.base import (
     _check_reduction_factor,
     _direction_sign,
 )
-from hypersweep.schedulers.successive_halving import Bracket, Info, SuccessiveHalving, _info
+from hypersweep.schedulers.successive_halving import Bracket, Info, SuccessiveHalving, _info, halving_bracket
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["Hyperband", "HyperbandPlan"]
+__all__ = ["Hyperband", "HyperbandPlan", "paper_plan"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,29 @@ class HyperbandPlan:
             "partial_fit_calls": self.partial_fit_calls,
             "brackets": [{"bracket": s, **b.metadata} for s, b in self.brackets.items()],
         }
+
+
+def paper_plan(max_resource: int, reduction_factor: int = 3) -> HyperbandPlan:
+    """Hyperband's brackets as Algorithm 1 of the paper computes them in integers, as dask-ml does: bracket
+    s = s_max..0 starts ``ceil((s_max + 1) * eta**s / (s + 1))`` models at ``max_resource // eta**s`` steps
+    and halves them as `halving_bracket` says. When max_resource is a power of eta this is
+    ``Hyperband(max_resource, eta).plan()``; otherwise a bracket's last rung may stop short of max_resource
+    (s_max is computed exactly: the largest s with eta**s <= max_resource).
+
+    >>> plan = paper_plan(81, 3)
+    >>> plan.n_models, plan.partial_fit_calls
+    (143, 1581)
+    >>> [(s, b.n_models, b.max_resource) for s, b in paper_plan(15, 3).brackets.items()]
+    [(2, 9, 9), (1, 5, 15), (0, 3, 15)]
+    """
+    top = _check_int("max_resource", max_resource, 1)
+    eta = _check_reduction_factor(reduction_factor)
+    s_max = 0
+    while eta ** (s_max + 1) <= top:
+        s_max += 1
+    return HyperbandPlan(
+        {s: halving_bracket(-(-(s_max + 1) * eta**s // (s + 1)), top // eta**s, eta, top) for s in range(s_max, -1, -1)}
+    )
 
 
 class Hyperband(BaseScheduler):

@@ -24,7 +24,7 @@ from hypersweep.schedulers.base import (
 )
 from hypersweep.trial import Trial, TrialState
 
-__all__ = ["Bracket", "Rung", "SuccessiveHalving", "rung_levels"]
+__all__ = ["Bracket", "Rung", "SuccessiveHalving", "halving_bracket", "rung_levels"]
 
 #: Driver-mode observations: model id -> [(step, score), ...] seen so far, higher scores better.
 Info = Mapping[Hashable, Sequence[tuple[int, float]]]
@@ -138,6 +138,38 @@ class Bracket:
             stopped += [m for m in alive if m not in keep]
             alive = [m for m in alive if m in keep]
         return {}
+
+
+def halving_bracket(
+    n_models: int, first_resource: int, reduction_factor: int = 3, max_resource: int | None = None
+) -> Bracket:
+    """Successive halving as dask-ml (and the Hyperband paper, in integers) plans it: rung k has
+    ``floor(n_models / eta**k)`` models at ``round(first_resource * eta**k)`` steps (capped at
+    `max_resource`), and the last rung is the first with one model left or with max_resource steps.
+
+    >>> b = halving_bracket(10, 1, 3)
+    >>> [(r.resource, r.n_models) for r in b.rungs], b.partial_fit_calls
+    ([(1, 10), (3, 3), (9, 1)], 22)
+    >>> [(r.resource, r.n_models) for r in halving_bracket(5, 5, 3, max_resource=15).rungs]
+    [(5, 5), (15, 1)]
+    >>> [(r.resource, r.n_models) for r in halving_bracket(2, 1, 3).rungs]  # too few to halve
+    [(1, 2)]
+    """
+    n = _check_int("n_models", n_models, 1)
+    r = _check_int("first_resource", first_resource, 1)
+    eta = _check_reduction_factor(reduction_factor)
+    top = None if max_resource is None else _check_int("max_resource", max_resource, r)
+    rungs = []
+    for k in range(64):
+        count, resource = n // eta**k, int(round(r * eta**k))
+        if top is not None:
+            resource = min(resource, top)
+        if count == 0:  # fewer than eta models left: those of the last rung are the survivors
+            break
+        rungs.append(Rung(resource, count))
+        if count <= 1 or (top is not None and resource >= top):
+            break
+    return Bracket(rungs=tuple(rungs), reduction_factor=eta)
 
 
 class _RungScheduler(BaseScheduler):

@@ -1,0 +1,188 @@
+"""Where the models of a search live and train: on a Dask cluster (data blocks and models stay on the
+workers as futures; only scores come back) or, without a ``distributed`` Client, in a local thread pool.
+
+Both backends answer the same five calls: `put` (data, once), `submit` (a task; its result stays where it
+ran), `item` (one part of a task's result, still remote), `wait_any` and `fetch` (bring a result here).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import operator
+import os
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["Backend", "get_backend"]
+
+
+class Backend:
+    """The interface; see the module docstring."""
+
+    n_slots: int = 1
+
+    def put(self, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def compute(self, delayed: Any) -> Any:
+        raise NotImplementedError
+
+    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+        raise NotImplementedError
+
+    def item(self, handle: Any, index: int) -> Any:
+        raise NotImplementedError
+
+    def wait_any(self, handles: Iterable[Any]) -> set[Any]:
+        raise NotImplementedError
+
+    def fetch(self, handle: Any) -> Any:
+        raise NotImplementedError
+
+    def cancel(self, handles: Iterable[Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def threads_here(self) -> int:
+        """How many of the task threads run in this process (0: none, they are in worker processes)."""
+        return 0
+
+    def native_threads(self) -> Any:
+        """A context in which the numeric libraries' own thread pools (BLAS, OpenMP) of this process are cut to
+        ``cores // task threads``, so that models trained side by side do not oversubscribe the CPU, as Dask
+        does for its worker processes (``OMP_NUM_THREADS=1``); nothing changes when no task runs here."""
+        here = self.threads_here()
+        if not here:
+            return contextlib.nullcontext()
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=max(1, _cores() // here))
+
+
+class DaskBackend(Backend):
+    """A ``distributed`` Client: tasks are submitted with their inputs as futures, so data never passes
+    through the client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        threads = client.nthreads()
+        self.n_slots = max(1, sum(threads.values()))
+        try:
+            pids = client.run(os.getpid)
+        except Exception:  # a cluster that cannot run functions on its workers: assume they are elsewhere
+            pids = {}
+        self._here = sum(threads.get(w, 0) for w, pid in pids.items() if pid == os.getpid())
+
+    def threads_here(self) -> int:
+        return self._here
+
+    def put(self, obj: Any) -> Any:
+        return self.client.scatter(obj, hash=False)
+
+    def compute(self, delayed: Any) -> Any:
+        return self.client.compute(delayed)
+
+    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+        return self.client.submit(fn, *args, pure=False, priority=priority)
+
+    def item(self, handle: Any, index: int) -> Any:
+        return self.client.submit(operator.getitem, handle, index, pure=False)
+
+    def wait_any(self, handles: Iterable[Any]) -> set[Any]:
+        from distributed import wait
+
+        return set(wait(list(handles), return_when="FIRST_COMPLETED").done)
+
+    def fetch(self, handle: Any) -> Any:
+        return handle.result()
+
+    def cancel(self, handles: Iterable[Any]) -> None:
+        handles = list(handles)
+        if handles:
+            self.client.cancel(handles)
+
+
+class _Item:
+    """Part ``index`` of a local task's result (resolved when a later task needs it)."""
+
+    def __init__(self, future: cf.Future, index: int) -> None:
+        self.future, self.index = future, index
+
+    def result(self) -> Any:
+        return self.future.result()[self.index]
+
+
+class LocalBackend(Backend):
+    """Threads in this process (scikit-learn's estimators release the GIL in their numeric kernels)."""
+
+    def __init__(self, n_jobs: int | None = None) -> None:
+        self.n_slots = max(1, n_jobs or os.cpu_count() or 1)
+        self._pool = cf.ThreadPoolExecutor(self.n_slots, thread_name_prefix="hypersweep-sklearn")
+
+    def put(self, obj: Any) -> Any:
+        return obj
+
+    def compute(self, delayed: Any) -> Any:
+        import dask
+
+        (value,) = dask.compute(delayed, scheduler="sync")
+        return value
+
+    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+        return self._pool.submit(_call, fn, args)
+
+    def item(self, handle: Any, index: int) -> Any:
+        return _Item(handle, index) if isinstance(handle, cf.Future) else handle[index]
+
+    def wait_any(self, handles: Iterable[Any]) -> set[Any]:
+        by_future: dict[cf.Future, list[Any]] = {}
+        for handle in handles:
+            by_future.setdefault(handle.future if isinstance(handle, _Item) else handle, []).append(handle)
+        done = cf.wait(list(by_future), return_when=cf.FIRST_COMPLETED).done
+        return {handle for future in done for handle in by_future[future]}
+
+    def fetch(self, handle: Any) -> Any:
+        return handle.result() if isinstance(handle, (cf.Future, _Item)) else handle
+
+    def cancel(self, handles: Iterable[Any]) -> None:
+        for handle in handles:
+            (handle.future if isinstance(handle, _Item) else handle).cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def threads_here(self) -> int:
+        return self.n_slots
+
+
+def _call(fn: Any, args: tuple) -> Any:
+    return fn(*[_resolve(a) for a in args])
+
+
+def _resolve(arg: Any) -> Any:
+    if isinstance(arg, (cf.Future, _Item)):
+        return arg.result()
+    if isinstance(arg, list):
+        return [_resolve(a) for a in arg]
+    return arg
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def get_backend(n_jobs: int | None = None) -> Backend:
+    """The running ``distributed`` Client's backend when there is one, else local threads."""
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        return LocalBackend(n_jobs)
+    return DaskBackend(client)
