@@ -31,6 +31,16 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def is_jsonable(value: Any) -> bool:
+    """Whether ``value`` can be stored as JSON (after `to_json_value`): numbers, strings, None, and lists,
+    tuples and dicts of those."""
+    try:
+        json.dumps(to_json_value(value))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _default(obj: Any) -> Any:
     if type(obj).__module__ == "numpy" and hasattr(obj, "tolist"):
         return obj.tolist()

@@ -13,9 +13,7 @@ from hypersweep.trial import Trial, TrialState
 
 def _dask_ml_paper(R: int, eta: int) -> list[tuple[int, int, int]]:
     """dask-ml's Algorithm 1 (``_hyperband_paper_alg``) restated: (bracket, n_models, partial_fit_calls)."""
-    s_max = 0
-    while eta ** (s_max + 1) <= R:
-        s_max += 1
+    s_max = math.floor(math.log(R, eta))  # in floating point, as dask-ml: log(243, 3) = 4.999...
     out = []
     for s in range(s_max, -1, -1):
         n = math.ceil((s_max + 1) * eta**s / (s + 1))
@@ -30,14 +28,16 @@ def _dask_ml_paper(R: int, eta: int) -> list[tuple[int, int, int]]:
     return out
 
 
-@pytest.mark.parametrize("R, eta", [(81, 3), (27, 3), (15, 3), (8, 3), (100, 3), (16, 2), (50, 4), (1, 3)])
+@pytest.mark.parametrize(
+    "R, eta", [(81, 3), (27, 3), (15, 3), (8, 3), (100, 3), (16, 2), (50, 4), (1, 3), (243, 3), (1000, 10)]
+)
 def test_paper_plan_matches_dask_mls_algorithm(R, eta):
     plan = paper_plan(R, eta)
     assert [(s, b.n_models, b.partial_fit_calls) for s, b in plan.brackets.items()] == _dask_ml_paper(R, eta)
 
 
 def test_paper_plan_equals_hyperband_at_powers():
-    for R, eta in [(81, 3), (27, 3), (16, 2), (64, 4)]:
+    for R, eta in [(81, 3), (27, 3), (16, 2), (64, 4), (729, 3)]:
         ours = Hyperband(R, eta).plan()
         assert paper_plan(R, eta).metadata == ours.metadata
 

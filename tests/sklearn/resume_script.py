@@ -38,5 +38,9 @@ def search(counter: str, storage: str | None, resume: bool, pause: float):
 
 if __name__ == "__main__":
     counter, storage, resume, pause = sys.argv[1], sys.argv[2], sys.argv[3] == "1", float(sys.argv[4])
+    if len(sys.argv) > 5 and sys.argv[5] == "dask":  # on an in-process Dask cluster: models live on its worker
+        from distributed import Client
+
+        Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
     search(counter, storage if storage != "-" else None, resume, pause)
     print("done")

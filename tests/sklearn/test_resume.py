@@ -19,22 +19,24 @@ def _calls(counter: Path) -> int:
     return len(counter.read_text().splitlines()) if counter.exists() else 0
 
 
-def _run(counter: Path, storage: str, resume: bool, pause: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(SCRIPT), str(counter), storage, "1" if resume else "0", str(pause)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _run(counter: Path, storage: str, resume: bool, pause: float, where: str) -> subprocess.Popen:
+    args = [str(counter), storage, "1" if resume else "0", str(pause), where]
+    return subprocess.Popen([sys.executable, str(SCRIPT), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 @pytest.mark.slow
-def test_killed_search_resumes_from_checkpoints(tmp_path):
+@pytest.mark.parametrize("where", ["threads", "dask"])
+def test_killed_search_resumes_from_checkpoints(tmp_path, where):
     from hypersweep import load_study
 
     full = tmp_path / "full.txt"
-    out = _run(full, "-", False, 0.0).communicate(timeout=120)
+    out = _run(full, "-", False, 0.0, where).communicate(timeout=120)
     assert "done" in out[0], out[1][-3000:]
     uninterrupted = _calls(full)
 
     counter, db = tmp_path / "resumed.txt", f"sqlite:///{tmp_path / 'search.db'}"
-    proc = _run(counter, db, False, 0.01)
+    proc = _run(counter, db, False, 0.01, where)
     deadline = time.monotonic() + 120
     while _calls(counter) < uninterrupted // 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -44,7 +46,7 @@ def test_killed_search_resumes_from_checkpoints(tmp_path):
     before = {t.number: (t.state, t.value) for t in load_study("hb", storage=db).trials if t.state.is_finished}
     assert before, "nothing had finished before the kill"
 
-    out = _run(counter, db, True, 0.0).communicate(timeout=120)
+    out = _run(counter, db, True, 0.0, where).communicate(timeout=120)
     assert "done" in out[0], out[1][-3000:]
     study = load_study("hb", storage=db)
     after = {t.number: (t.state, t.value) for t in study.trials}

@@ -5,6 +5,7 @@ brackets asynchronously (stopping) or synchronously (pausing and resuming each r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,20 +59,24 @@ def paper_plan(max_resource: int, reduction_factor: int = 3) -> HyperbandPlan:
     """Hyperband's brackets as Algorithm 1 of the paper computes them in integers, as dask-ml does: bracket
     s = s_max..0 starts ``ceil((s_max + 1) * eta**s / (s + 1))`` models at ``max_resource // eta**s`` steps
     and halves them as `halving_bracket` says. When max_resource is a power of eta this is
-    ``Hyperband(max_resource, eta).plan()``; otherwise a bracket's last rung may stop short of max_resource
-    (s_max is computed exactly: the largest s with eta**s <= max_resource).
+    ``Hyperband(max_resource, eta).plan()`` (but for the float rounding below); otherwise a bracket's last
+    rung may stop short of max_resource.
+
+    ``s_max = floor(log(max_resource) / log(eta))`` is computed in floating point, exactly as dask-ml does, so
+    that plans stay the same for its users: ``log(243) / log(3)`` is 4.999..., so ``paper_plan(243, 3)`` has
+    brackets 4..0 (dask-ml's 143 models and 4,743 calls) where the exact ``Hyperband(243, 3)`` has 5..0.
 
     >>> plan = paper_plan(81, 3)
     >>> plan.n_models, plan.partial_fit_calls
     (143, 1581)
     >>> [(s, b.n_models, b.max_resource) for s, b in paper_plan(15, 3).brackets.items()]
     [(2, 9, 9), (1, 5, 15), (0, 3, 15)]
+    >>> paper_plan(243, 3).n_models, paper_plan(243, 3).partial_fit_calls
+    (143, 4743)
     """
     top = _check_int("max_resource", max_resource, 1)
     eta = _check_reduction_factor(reduction_factor)
-    s_max = 0
-    while eta ** (s_max + 1) <= top:
-        s_max += 1
+    s_max = int(math.floor(math.log(top, eta)))
     return HyperbandPlan(
         {s: halving_bracket(-(-(s_max + 1) * eta**s // (s + 1)), top // eta**s, eta, top) for s in range(s_max, -1, -1)}
     )

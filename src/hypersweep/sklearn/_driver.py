@@ -90,6 +90,8 @@ class Driver:
         checkpoint: bool,
         error_score: Any,
         model_seeds: bool,
+        log_every: int = 0,
+        prefix: str = "",
     ) -> None:
         self.study, self.plan, self.model_id = study, dict(plan), model_id
         self.estimator, self.space, self.data, self.backend = estimator, space, data, backend
@@ -98,6 +100,7 @@ class Driver:
         self.patience, self.tol, self.score_every = patience, tol, score_every
         self.lazy, self.checkpoint, self.error_score = lazy, checkpoint, error_score
         self.model_seeds = model_seeds
+        self.log_every, self.prefix = log_every, prefix
         self.seed = seed
         self.models: dict[int, ModelRun] = {}
         self.history: list[dict[str, Any]] = []
@@ -201,7 +204,7 @@ class Driver:
             for f in range(self.data.n_folds)
         ]
         model.pending = [self.backend.item(r, 1) for r in results]
-        model.pending_model = [self.backend.item(r, 0) for r in results]
+        model.pending_model = results  # (model, record) where it ran: the next task takes the model from it
         model.target = target
 
     def _collect(self, model: ModelRun) -> None:
@@ -242,6 +245,10 @@ class Driver:
             record.update({f"score_{name}": float(np.mean(v)) for name, v in scores.items()})
         model.records.append(record)
         self.history.append(record)
+        if self.log_every and len(self.history) % self.log_every == 0:
+            best = max((m for m in self.models.values() if m.records), key=lambda m: m.score)
+            logger.info("%s[%s] score %.4f after %d partial_fit calls; best so far %.4f (model %s, %d calls)",
+                        self.prefix, model.model_id, score, model.calls, best.score, best.model_id, best.calls)
         if self.checkpoint:
             self.study.save_checkpoint(model.number, self.fetch_model(model), step=model.calls)
         self.study.report(model.number, score if math.isfinite(score) else math.nan, step=model.calls)
@@ -355,7 +362,7 @@ class Driver:
         """The fitted estimators of a model (a list over folds), from wherever it lives."""
         if model.handle is None:
             return self.study.load_checkpoint(model.number)
-        return [self.backend.fetch(h)[0] for h in model.handle]
+        return [_tasks.model_of(self.backend.fetch(h))[0] for h in model.handle]
 
 
 class _Concurrency:

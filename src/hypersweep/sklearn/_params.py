@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hypersweep._json import to_json_value
+from hypersweep._json import is_jsonable, to_json_value
 from hypersweep.space import Categorical, Distribution, Param, Space
 
 __all__ = ["ParamSpace"]
@@ -77,7 +77,7 @@ class ParamSpace:
         values = list(spec)
         if not values:
             raise ValueError(f"{name}[{pname!r}] is an empty list; give at least one value")
-        if all(_jsonable(v) for v in values) and _distinct(values):
+        if all(is_jsonable(v) for v in values) and _distinct(values):
             return Categorical([_plain(v) for v in values])
         self._objects[key] = values
         return Categorical(list(range(len(values))))
@@ -92,14 +92,6 @@ class ParamSpace:
                 continue
             out[self._names[key]] = self._objects[key][value] if key in self._objects else value
         return out
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(to_json_value(value))
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _distinct(values: list[Any]) -> bool:

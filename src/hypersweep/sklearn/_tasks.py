@@ -88,7 +88,7 @@ def create(estimator: Any, params: dict[str, Any], n_folds: int) -> list[Any]:
 
 
 def advance(
-    model: list[Any],
+    model: Any,
     blocks: list[list[tuple[Any, Any]]],
     tests: list[tuple[Any, Any]],
     scorers: dict[str, Any],
@@ -104,13 +104,15 @@ def advance(
     is a parameter (``"max_iter"``, ``"n_estimators"``) set to ``target`` before ``fit`` on all the rows, so
     a warm-started estimator continues where it was.
 
-    The record holds ``partial_fit_time``, ``score_time``, ``scores`` (metric -> one score per fold) and the
+    ``model`` may also be the result of an earlier `advance` (its model is taken from it, so that a driver
+    needs no task to split the pair). The record holds ``partial_fit_time``, ``score_time``, ``scores``
+    (metric -> one score per fold) and the
     task's ``task_time`` (wall) and ``cpu_time`` (its thread's CPU time: the two tell how much of a core the
     task had).
     """
     begin, cpu = time.perf_counter(), time.thread_time()
     start = begin
-    model = [copy.deepcopy(m) for m in model]  # the input stays valid should the task run again
+    model = [copy.deepcopy(m) for m in model_of(model)]  # the input stays valid should the task run again
     if resource == "partial_fit":
         for block in blocks:
             for m, (X, y) in zip(model, block, strict=True):
@@ -135,6 +137,8 @@ def advance(
                    "task_time": end - begin, "cpu_time": time.thread_time() - cpu}
 
 
-def first(pair: tuple[Any, Any]) -> Any:
-    """The model of an `advance` result (kept where it is)."""
-    return pair[0]
+def model_of(handle: Any) -> list[Any]:
+    """The model (a list over folds) held by ``handle``: a model itself, or an `advance` result."""
+    if isinstance(handle, tuple) and len(handle) == 2 and isinstance(handle[1], dict):
+        return handle[0]
+    return handle

@@ -78,7 +78,7 @@ from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from hypersweep._json import to_json_value
+from hypersweep._json import is_jsonable, to_json_value
 from hypersweep._validation import InvalidParameterError, check_int, invalid
 from hypersweep.sklearn._data import is_dask, n_rows, take_rows
 from hypersweep.sklearn._results import param_columns, rank
@@ -135,7 +135,7 @@ class _ParamCodes:
     def _param(values: list[Any], missing: bool) -> tuple[bool, Any]:
         from hypersweep.space import Categorical
 
-        if all(_jsonable(v) for v in values) and not (missing and any(v is None for v in values)):
+        if all(is_jsonable(v) for v in values) and not (missing and any(v is None for v in values)):
             try:
                 return False, Categorical(values + ([None] if missing else []))
             except (TypeError, ValueError):  # duplicates once written as JSON
@@ -193,14 +193,6 @@ class _ParamCodes:
         """``((name, position), ...)`` of candidate ``index`` over ``names`` it sets."""
         row = self.positions[index]
         return tuple((name, row[name]) for name in names if name in row)
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(to_json_value(value))
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _value_key(value: Any) -> tuple:

@@ -19,8 +19,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import numbers
+import sys
 import warnings
 from collections.abc import Hashable
 from typing import Any
@@ -29,6 +32,7 @@ import dask
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from hypersweep._validation import invalid
@@ -41,6 +45,15 @@ from hypersweep.sklearn._results import param_columns, rank
 from hypersweep.sklearn._scoring import check_scorers
 
 __all__ = ["HyperbandSearchCV", "IncrementalSearchCV", "InverseDecaySearchCV", "SuccessiveHalvingSearchCV"]
+
+def _estimator_has(method: str) -> Any:
+    """Whether the search (its best estimator once fitted, else the estimator it searches) has ``method``."""
+
+    def check(search: Any) -> bool:
+        return hasattr(getattr(search, "best_estimator_", search.estimator), method)
+
+    return check
+
 
 class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
     """What the searches share: data preparation, the driver run, the fitted attributes, prediction."""
@@ -109,9 +122,10 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
                 score_every=self._score_every(), seed=seed, lazy=study.sampler.adaptive,
                 checkpoint=self.storage is not None, error_score=self.error_score,
                 model_seeds="random_state" in estimator.get_params() and estimator.get_params()["random_state"] is None,
+                log_every=_log_every(self.verbose), prefix=f"[{self.prefix}] " if self.prefix else "",
             )
             try:
-                with backend.native_threads():
+                with backend.native_threads(), _logging_to_stdout(bool(driver.log_every)):
                     driver.run()
             except KeyboardInterrupt:
                 self._finalize(driver, study, scorers, refit_name, multimetric, raw, backend)
@@ -295,22 +309,27 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
             return getattr(wrapper, method)(X)
         return getattr(estimator, method)(X)
 
+    @available_if(_estimator_has("predict"))
     def predict(self, X: Any) -> Any:
         """The best estimator's predictions: NumPy in, NumPy out; a Dask collection in, a lazy one out."""
         return self._post("predict", X)
 
+    @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X: Any) -> Any:
         """The best estimator's class probabilities, blockwise and lazy on Dask inputs."""
         return self._post("predict_proba", X)
 
+    @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X: Any) -> Any:
         """The best estimator's log class probabilities, blockwise and lazy on Dask inputs."""
         return self._post("predict_log_proba", X)
 
+    @available_if(_estimator_has("decision_function"))
     def decision_function(self, X: Any) -> Any:
         """The best estimator's decision function, blockwise and lazy on Dask inputs."""
         return self._post("decision_function", X)
 
+    @available_if(_estimator_has("transform"))
     def transform(self, X: Any) -> Any:
         """The best estimator's transform, blockwise and lazy on Dask inputs."""
         return self._post("transform", X)
@@ -552,6 +571,32 @@ def _prepare(
 
 def _whole(X: Any, y: Any) -> list[tuple[Any, Any]]:
     return [(X, y)]
+
+
+def _log_every(verbose: Any) -> int:
+    """``verbose``: False (quiet), True (a line per score) or an int n (a line every n scores), as dask-ml."""
+    if isinstance(verbose, bool) or verbose is None:
+        return 1 if verbose else 0
+    if isinstance(verbose, numbers.Integral) and verbose >= 0:
+        return int(verbose)
+    raise invalid("verbose", verbose, "True, False or an int n (log every n scores)")
+
+
+@contextlib.contextmanager
+def _logging_to_stdout(on: bool) -> Any:
+    """With ``verbose``, the search's log lines go to standard output while it fits."""
+    if not on:
+        yield
+        return
+    logger = logging.getLogger("hypersweep.sklearn")
+    handler, level = logging.StreamHandler(sys.stdout), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _classes(y: Any) -> np.ndarray:
