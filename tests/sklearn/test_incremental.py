@@ -327,3 +327,32 @@ def test_verbose_logs_scores_to_stdout(data, capsys):
     assert lines and all("partial_fit calls" in line for line in lines)
     with pytest.raises(ValueError, match="verbose"):
         HyperbandSearchCV(SGDClassifier(), PARAMS, max_iter=3, verbose="loud").fit(X, y)
+
+
+def test_backend_for_in_process_and_process_clusters():
+    from distributed import Client, LocalCluster
+
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None):
+        backend = _backend.get_backend()
+        assert isinstance(backend, _backend.InProcessBackend) and backend.n_slots == 2
+        backend.close()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster):
+        backend = _backend.get_backend()
+        assert isinstance(backend, _backend.DaskBackend) and backend.threads_here() == 0
+
+
+@pytest.mark.parametrize("slowdown, expected", [(2.6, 1), (1.05, 2)])
+def test_concurrency_picks_the_faster_mode(slowdown, expected):
+    from hypersweep.sklearn._driver import _Concurrency
+
+    c = _Concurrency(2, adaptive=True)
+    cost = {0: 0.1, 1: 0.3}  # seconds per call of two models, alone
+    for _ in range(4):  # side by side: each call takes `slowdown` times longer
+        assert c.limit == 2
+        c.observe(len(c._per_call) % 2, 1, cost[len(c._per_call) % 2] * slowdown, overlapped=True)
+    for m in (0, 1, 0, 1):  # alone
+        assert c.limit == 1
+        c.observe(m, 1, cost[m], overlapped=False)
+    assert c.limit == expected
+    assert not _Concurrency(2, adaptive=False).adaptive

@@ -178,7 +178,7 @@ class Driver:
         while self._queue and (in_flight == 0 or in_flight < self.concurrency.limit):
             model = max(self._queue, key=lambda m: self.plan[m.bracket].max_resource - m.calls)
             self._queue.remove(model)
-            self._launch(model, overlapped=in_flight > 0 or bool(self._queue))
+            self._launch(model, overlapped=in_flight > 0 or (bool(self._queue) and self.concurrency.limit > 1))
             in_flight += len(model.pending)
 
     def _launch(self, model: ModelRun, overlapped: bool) -> None:
@@ -214,10 +214,10 @@ class Driver:
         except Exception as error:
             self._failed(model, error)
             return
+        for r in folds:
+            self.concurrency.observe(model.number, model.target - model.calls, r["task_time"], model.overlapped)
         model.handle, model.calls = model.pending_model, model.target
         model.pending = model.pending_model = None
-        for r in folds:
-            self.concurrency.observe(r["cpu_time"], r["task_time"], model.overlapped)
         result = {
             "partial_fit_time": sum(r["partial_fit_time"] for r in folds),
             "score_time": sum(r["score_time"] for r in folds),
@@ -366,35 +366,42 @@ class Driver:
 
 
 class _Concurrency:
-    """How many tasks to keep in flight: every slot, unless the task threads share this process (and so its
-    GIL) and running tasks side by side proves no faster than one at a time, as for estimators whose
-    ``partial_fit`` is mostly Python (an MLP on small batches: two such threads are slower than one). Each
-    task reports its thread's CPU time and its wall time; beside k-1 others, a task that only gets 1/k of a
-    core shows an efficiency of 1/k. When ``slots * efficiency`` stays under 1.15 tasks run one at a time,
-    and every ``8 * slots`` tasks the side-by-side mode is tried again (the models change as the search
-    goes on).
+    """How many tasks to keep in flight: every slot, or one at a time when the task threads share this
+    process (and so its GIL) and running them side by side proves slower, as for estimators whose
+    ``partial_fit`` is mostly Python (an MLP on small batches: two such threads take longer than one thread
+    doing both). Each model is its own benchmark: its calls cost about the same each time, so the time per
+    call of the same models side by side and alone gives the gain of running side by side. The search
+    alternates: ``2 * slots`` tasks in each mode to measure, then ``16 * slots`` tasks in the better one.
     """
 
     def __init__(self, slots: int, adaptive: bool) -> None:
         self.slots = slots
         self.limit = slots
         self.adaptive = adaptive and slots > 1
-        self._efficiency: list[float] = []
-        self._alone = 0
+        self._per_call: dict[int, dict[bool, list[float]]] = {}  # model -> side by side? -> seconds per call
+        self._left = 2 * slots  # tasks before the next switch
+        self._measuring = True
+        self._best = slots
 
-    def observe(self, cpu: float, wall: float, overlapped: bool) -> None:
+    def observe(self, number: int, n_calls: int, wall: float, overlapped: bool) -> None:
         if not self.adaptive:
             return
-        if self.limit == 1:
-            self._alone += 1
-            if self._alone >= 8 * self.slots:
-                self.limit, self._alone = self.slots, 0  # try side by side again
+        if n_calls > 0 and wall > 0:
+            self._per_call.setdefault(number, {True: [], False: []})[overlapped].append(wall / n_calls)
+        self._left -= 1
+        if self._left > 0:
             return
-        if overlapped and wall > 0:
-            self._efficiency.append(min(1.0, cpu / wall))
-        if len(self._efficiency) >= 2 * self.slots:
-            gain = self.slots * float(np.mean(self._efficiency))
-            logger.debug("tasks side by side: %.2f times one at a time", gain)
-            if gain < 1.15:
-                self.limit = 1
-            self._efficiency = []
+        if self._measuring and self.limit == self.slots:  # measured side by side: now alone
+            self.limit, self._left = 1, 2 * self.slots
+            return
+        ratios = [float(np.median(t[True]) / np.median(t[False])) for t in self._per_call.values()
+                  if t[True] and t[False]]
+        if ratios:
+            gain = self.slots / float(np.median(ratios))
+            logger.debug("tasks side by side: %.2f times one at a time (%d models compared)", gain, len(ratios))
+            self._best = self.slots if gain > 1.1 else 1
+        if self._measuring:  # go with the better mode for a while
+            self.limit, self._left, self._measuring = self._best, 16 * self.slots, False
+        else:  # measure again: the models change as the search goes on
+            self._per_call = {}
+            self.limit, self._left, self._measuring = self.slots, 2 * self.slots, True
