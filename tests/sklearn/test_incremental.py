@@ -348,11 +348,11 @@ def test_concurrency_picks_the_faster_mode(slowdown, expected):
 
     c = _Concurrency(2, adaptive=True)
     cost = {0: 0.1, 1: 0.3}  # seconds per call of two models, alone
-    for _ in range(4):  # side by side: each call takes `slowdown` times longer
-        assert c.limit == 2
-        c.observe(len(c._per_call) % 2, 1, cost[len(c._per_call) % 2] * slowdown, overlapped=True)
-    for m in (0, 1, 0, 1):  # alone
+    for m in (0, 1, 0, 1):  # alone first
         assert c.limit == 1
         c.observe(m, 1, cost[m], overlapped=False)
+    for m in (0, 1, 0, 1):  # side by side: each call takes `slowdown` times longer
+        assert c.limit == 2
+        c.observe(m, 1, cost[m] * slowdown, overlapped=True)
     assert c.limit == expected
     assert not _Concurrency(2, adaptive=False).adaptive

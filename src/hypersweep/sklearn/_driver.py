@@ -214,8 +214,9 @@ class Driver:
         except Exception as error:
             self._failed(model, error)
             return
-        for r in folds:
-            self.concurrency.observe(model.number, model.target - model.calls, r["task_time"], model.overlapped)
+        if model.calls:  # a model's first call also builds it: not comparable with the others
+            for r in folds:
+                self.concurrency.observe(model.number, model.target - model.calls, r["task_time"], model.overlapped)
         model.handle, model.calls = model.pending_model, model.target
         model.pending = model.pending_model = None
         result = {
@@ -371,13 +372,14 @@ class _Concurrency:
     ``partial_fit`` is mostly Python (an MLP on small batches: two such threads take longer than one thread
     doing both). Each model is its own benchmark: its calls cost about the same each time, so the time per
     call of the same models side by side and alone gives the gain of running side by side. The search
-    alternates: ``2 * slots`` tasks in each mode to measure, then ``16 * slots`` tasks in the better one.
+    alternates: ``2 * slots`` tasks alone and ``2 * slots`` side by side to measure (a model's first call,
+    which also builds it, is not counted), then ``16 * slots`` tasks in the better mode.
     """
 
     def __init__(self, slots: int, adaptive: bool) -> None:
         self.slots = slots
-        self.limit = slots
         self.adaptive = adaptive and slots > 1
+        self.limit = 1 if self.adaptive else slots  # measured alone first, then side by side
         self._per_call: dict[int, dict[bool, list[float]]] = {}  # model -> side by side? -> seconds per call
         self._left = 2 * slots  # tasks before the next switch
         self._measuring = True
@@ -391,17 +393,21 @@ class _Concurrency:
         self._left -= 1
         if self._left > 0:
             return
-        if self._measuring and self.limit == self.slots:  # measured side by side: now alone
-            self.limit, self._left = 1, 2 * self.slots
+        if self._measuring and self.limit == 1:  # measured alone: now side by side
+            self.limit, self._left = self.slots, 2 * self.slots
             return
-        ratios = [float(np.median(t[True]) / np.median(t[False])) for t in self._per_call.values()
-                  if t[True] and t[False]]
-        if ratios:
-            gain = self.slots / float(np.median(ratios))
-            logger.debug("tasks side by side: %.2f times one at a time (%d models compared)", gain, len(ratios))
+        both = [t for t in self._per_call.values() if t[True] and t[False]]
+        if self._measuring and len(both) < 2:  # too few models seen both ways to tell: measure longer
+            self._left = 2 * self.slots
+            return
+        if both:  # the same calls' time side by side against alone, summed over the models seen both ways
+            side = sum(float(np.median(t[True])) for t in both)
+            alone = sum(float(np.median(t[False])) for t in both)
+            gain = self.slots * alone / side
+            logger.debug("tasks side by side: %.2f times one at a time (%d models compared)", gain, len(both))
             self._best = self.slots if gain > 1.1 else 1
         if self._measuring:  # go with the better mode for a while
             self.limit, self._left, self._measuring = self._best, 16 * self.slots, False
         else:  # measure again: the models change as the search goes on
             self._per_call = {}
-            self.limit, self._left, self._measuring = self.slots, 2 * self.slots, True
+            self.limit, self._left, self._measuring = 1, 2 * self.slots, True
