@@ -336,7 +336,14 @@ class Driver:
                 self.models[trial.number] = model
                 self.history.extend(records)
                 continue
-            handle = self.study.resume(trial.number)
+            try:
+                handle = self.study.resume(trial.number)
+            except RuntimeError as error:
+                raise RuntimeError(
+                    f"cannot resume model {model_id}: {error}. Another process still holds it (or held it until "
+                    "it was killed, and its heartbeat has not expired yet); wait for that process to end, or "
+                    "until the study re-queues its trials, then fit again with resume=True"
+                ) from None
             saved, calls = None, 0
             if handle.checkpoint is not None:
                 saved, calls = self.study.load_checkpoint(trial.number), handle.last_step
