@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from hypersweep._logging import attached
 from hypersweep.samplers import available_samplers
 from hypersweep.study import INTERRUPTED
 
@@ -171,15 +172,8 @@ def _log_to(path: str | None) -> Iterator[None]:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with attached(logger, handler):
         yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        handler.close()
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from hypersweep._logging import attached
 from hypersweep._validation import invalid
 from hypersweep.schedulers import Bracket, Brackets, HyperbandPlan, Rung, halving_bracket, paper_plan
 from hypersweep.sklearn import _data, _tasks
@@ -588,15 +589,8 @@ def _logging_to_stdout(on: bool) -> Any:
     if not on:
         yield
         return
-    logger = logging.getLogger("hypersweep.sklearn")
-    handler, level = logging.StreamHandler(sys.stdout), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with attached(logging.getLogger("hypersweep.sklearn"), logging.StreamHandler(sys.stdout)):
         yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def _classes(y: Any) -> np.ndarray:
