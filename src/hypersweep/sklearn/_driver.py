@@ -38,7 +38,6 @@ class Data:
     train: list[Any]
     test: Any
     n_folds: int
-    n_train: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -144,16 +143,13 @@ class Driver:
     def _dispatch(self) -> None:
         """Ask the study what to do, and do it: prune, finish, or train further."""
         todo = self.study.next_steps()
-        busy = {m.bracket for m in self.models.values() if m.pending is not None or m.number in todo}
         for model in self.models.values():
             if model.state != "alive" or model.pending is not None or model in self._queue:
                 continue
             n_more = todo.get(model.number)
-            if n_more is None:
+            if n_more is None:  # waits for its rung, or has finished its bracket
                 if model.calls >= self.plan[model.bracket].max_resource:
                     self._finish(model)
-                elif model.bracket not in busy:  # its bracket is over and it was not among the survivors
-                    self._prune(model)
             elif n_more == 0:
                 self._prune(model)
             else:

@@ -110,7 +110,9 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
         space = ParamSpace(self.parameters)
         backend = get_backend(getattr(self, "n_jobs", None))
         try:
-            data, raw = _prepare(X, y, backend, self._test_size(X), self._n_folds(), seed, self._splitter(X, y))
+            parts = _data.blocks(X, y)
+            data, raw = _prepare(X, y, parts, backend, self._test_size(len(parts)), self._n_folds(), seed,
+                                 self._splitter(X, y))
             plan = self._plan()
             study = self._study(space, plan, seed)
             estimator = self.estimator
@@ -186,19 +188,17 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
 
         return check_cv(self.cv, y, classifier=is_classifier(self.estimator))
 
-    def _test_size(self, X: Any) -> float:
+    def _test_size(self, n_blocks: int) -> float:
         if self.cv is not None:
             return 0.0
         if self.test_size is not None:
             return float(self.test_size)
-        return min(0.2, 1 / max(1, len(_data.blocks(X))))
+        return min(0.2, 1 / max(1, n_blocks))
 
     def _score_every(self) -> int | None:
         """Calls between scores: every call when ``patience`` is on, so a plateau is seen as soon as it is
         ``patience`` calls long (scoring costs little next to a partial_fit); else only at the rungs."""
         return 1 if self._patience() else None
-
-    _rung_scores = _score_every  # successive halving and Hyperband: scores at the rungs (or every call)
 
     def _study(self, space: ParamSpace, plan: dict[int, Bracket], seed: int) -> Any:
         import hypersweep as hs
@@ -485,7 +485,7 @@ class SuccessiveHalvingSearchCV(IncrementalSearchCV):
         return super()._patience()
 
     def _score_every(self) -> int | None:
-        return self._rung_scores()
+        return BaseIncrementalSearchCV._score_every(self)  # at the rungs (or every call), not fits_per_score
 
 class HyperbandSearchCV(BaseIncrementalSearchCV):
     """Hyperband over ``partial_fit``, as dask-ml's: brackets of successive halving from many models with few
@@ -544,17 +544,17 @@ class HyperbandSearchCV(BaseIncrementalSearchCV):
 
 # --- data ---------------------------------------------------------------------------------------------------
 def _prepare(
-    X: Any, y: Any, backend: Backend, test_fraction: float, n_folds: int, seed: int, splitter: Any = None
+    X: Any, y: Any, parts: list, backend: Backend, test_fraction: float, n_folds: int, seed: int,
+    splitter: Any = None,
 ) -> tuple[Data, list]:
-    """Split every block into train/test parts where the data lives; the test parts are joined into one
-    test set per fold. Also the whole blocks (one fold each), for a refit on all the data. In-memory data
-    with a scikit-learn ``splitter`` is split by it."""
+    """Split every block (``parts``, from `_data.blocks`) into train/test parts where the data lives; the
+    test parts are joined into one test set per fold. Also the whole blocks (one fold each), for a refit on
+    all the data. In-memory data with a scikit-learn ``splitter`` is split by it."""
     if splitter is not None:
         folds = list(splitter.split(X, y))
         train = [[backend.put((_data.take_rows(X, tr), _data.take_rows(y, tr))) for tr, _ in folds]]
         test = [backend.put((_data.take_rows(X, te), _data.take_rows(y, te))) for _, te in folds]
         return Data(train=train, test=test, n_folds=len(folds)), [backend.put([(X, y)])]
-    parts = _data.blocks(X, y)
     rng = np.random.RandomState(seed)
     split = dask.delayed(_tasks.split_block, pure=True)
     splits = [backend.compute(split(Xb, yb, test_fraction, n_folds, int(rng.randint(2**31)))) for Xb, yb in parts]
