@@ -715,6 +715,25 @@ def _requeued_json(row: Row, reason: str) -> str:
     return _json.dumps(_requeued_attrs(_json.loads(row.system_attrs, {}), reason), "system_attrs")
 
 
+def _switch_to_wal(cursor: Any, patience: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file: leaving the rollback
+    journal of a file an older release wrote needs the file to itself, and SQLite answers "database is
+    locked" at once there instead of waiting its busy timeout (several processes opening one old file)."""
+    import sqlite3
+
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 0.2)
+
+
 def _sqlite_events(engine: Engine, wal: bool) -> None:
     """Let SQLAlchemy, not the driver, begin transactions: BEGIN IMMEDIATE for writes, BEGIN for reads."""
 
@@ -723,7 +742,7 @@ def _sqlite_events(engine: Engine, wal: bool) -> None:
         dbapi_conn.isolation_level = None  # the driver stops issuing its own BEGIN
         if wal:
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
