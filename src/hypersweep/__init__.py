@@ -46,7 +46,7 @@ _EXPORTS = {
     "get_storage": "hypersweep.storage",
     "load_study": "hypersweep.study",
 }
-_SUBPACKAGES = ("artifacts", "execution", "samplers", "schedulers", "space", "storage", "testing")
+_SUBPACKAGES = ("artifacts", "execution", "samplers", "schedulers", "space", "storage", "testing", "torch", "keras")
 
 __all__ = [
     "Artifact",
@@ -76,9 +76,12 @@ __all__ = [
     "get_sampler",
     "get_scheduler",
     "get_storage",
+    "keras",
     "load_study",
     "schedulers",
+    "space",
     "storage",
+    "torch",
 ]
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from hypersweep.space import Categorical, Constant, Distribution, Float, Int, Param
+from hypersweep.space import Categorical, Constant, Distribution, Float, Int, Param, Real, Space
 
 
 @pytest.mark.parametrize(
@@ -21,9 +21,11 @@ from hypersweep.space import Categorical, Constant, Distribution, Float, Int, Pa
         (lambda: Int(1.5, 10), "low must be an integer"),
         (lambda: Int(1, 10, step=0), "step must be >= 1"),
         (lambda: Categorical([]), "choices is empty"),
-        (lambda: Categorical("abc"), "choices must be a list"),
+        (lambda: Categorical(choices="abc"), "choices must be a list"),
+        (lambda: Categorical(1, choices=[1, 2]), "not both"),
+        (lambda: Int(1, 5, prefix="a:b"), "prefix must be a non-empty string without ':'"),
         (lambda: Categorical([1, 1]), "duplicates"),
-        (lambda: Categorical([object()]), "not JSON-able"),
+        (lambda: Space({"x": Categorical([object()])}), "not JSON-able"),
         (lambda: Float(0.0, math.inf), "finite"),
     ],
 )
@@ -102,3 +104,26 @@ def test_log_float_bounds_decode_exactly():
     p = Float(1e-6, 1e-1, log=True)
     assert p.decode(0.0) == 1e-6 and p.decode(1.0) == 1e-1
     assert p.decode(-0.5) == 1e-6 and p.decode(2.0) == 1e-1
+
+
+def test_categorical_takes_choices_one_by_one_or_as_one_list():
+    assert Categorical(16, 32, 64).choices == [16, 32, 64]
+    assert Categorical([16, 32, 64]) == Categorical(16, 32, 64) == Categorical(choices=(16, 32, 64))
+    assert Categorical((24,), (12, 12)).choices == [(24,), (12, 12)]  # several tuples: each is a choice
+    assert Categorical("relu").choices == ["relu"]
+    assert Param.from_dict(Categorical("a", "b").to_dict()) == Categorical("a", "b")
+
+
+def test_prefix_names_only_and_real_is_float():
+    p = Real(1e-4, 1e-2, log=True, prefix="opt")
+    assert isinstance(p, Float) and p.prefix == "opt"
+    assert p == Float(1e-4, 1e-2, log=True) and "prefix" not in p.to_dict()
+    assert Int(8, 64, prefix="d1").prefix == "d1" and Categorical(1, 2, prefix="x").prefix == "x"
+
+
+def test_object_choices_are_refused_in_a_plain_space_but_kept_for_model_definitions():
+    a, b = object(), object()
+    c = Categorical(a, b)
+    assert c.holds_objects and c.choices == [a, b] and c.index(b) == 1
+    with pytest.raises(TypeError, match="inside a model definition"):
+        c.to_dict()

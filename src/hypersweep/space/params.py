@@ -15,7 +15,7 @@ import numpy as np
 
 from hypersweep._json import to_json_value
 
-__all__ = ["Param", "Int", "Float", "Categorical", "Constant", "Distribution"]
+__all__ = ["Param", "Int", "Float", "Real", "Categorical", "Constant", "Distribution"]
 
 
 def _is_number(x: Any) -> bool:
@@ -30,6 +30,16 @@ class Param(abc.ABC):
 
     #: name given by the `Space` that holds it (used in error messages)
     name: str = "parameter"
+    #: written into a model definition, the name of the layer or object it belongs to (``prefix="d1"``
+    #: names ``units`` "d1:units"); naming only, not part of `to_dict` or of equality
+    prefix: str | None = None
+
+    def _set_prefix(self, prefix: str | None) -> None:
+        if prefix is not None and (not isinstance(prefix, str) or not prefix or ":" in prefix):
+            raise ValueError(
+                f"{type(self).__name__}: prefix must be a non-empty string without ':', got prefix={prefix!r}"
+            )
+        self.prefix = prefix
 
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Any:
@@ -78,9 +88,13 @@ class Param(abc.ABC):
         return classes[kind](**args)
 
     def __eq__(self, other: object) -> bool:
+        if getattr(self, "holds_objects", False) or getattr(other, "holds_objects", False):
+            return self is other
         return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
 
     def __hash__(self) -> int:
+        if getattr(self, "holds_objects", False):
+            return id(self)
         return hash(json.dumps(self.to_dict(), sort_keys=True, default=str))
 
 
@@ -106,7 +120,8 @@ class Int(_Range):
     10
     """
 
-    def __init__(self, low: int, high: int, log: bool = False, step: int = 1) -> None:
+    def __init__(self, low: int, high: int, log: bool = False, step: int = 1, *, prefix: str | None = None) -> None:
+        self._set_prefix(prefix)
         for arg, v in (("low", low), ("high", high), ("step", step)):
             if not (_is_number(v) and float(v).is_integer()):
                 raise TypeError(f"Int: {arg} must be an integer, got {arg}={v!r}; use Float for real ranges")
@@ -172,7 +187,8 @@ class Float(_Range):
     0.01...
     """
 
-    def __init__(self, low: float, high: float, log: bool = False) -> None:
+    def __init__(self, low: float, high: float, log: bool = False, *, prefix: str | None = None) -> None:
+        self._set_prefix(prefix)
         self._check_bounds(low, high, log, "Float")
         self.low, self.high, self.log = float(low), float(high), bool(log)
 
@@ -215,27 +231,37 @@ class Float(_Range):
 
 
 class Categorical(Param):
-    """One of a list of JSON-able choices (numbers, strings, bools, None, tuples/lists, dicts).
+    """One of several JSON-able choices (numbers, strings, bools, None, tuples/lists, dicts).
 
-    >>> c = Categorical(["relu", "tanh", (1, 2)])
+    The choices are given one by one, or as one list (a single list or tuple *is* the list of choices).
+
+    >>> c = Categorical("relu", "tanh", (1, 2))
     >>> c.decode(c.encode((1, 2)))
     (1, 2)
+    >>> Categorical([16, 32]) == Categorical(16, 32)
+    True
     """
 
-    def __init__(self, choices: Sequence[Any]) -> None:
+    def __init__(self, *args: Any, choices: Sequence[Any] | None = None, prefix: str | None = None) -> None:
+        self._set_prefix(prefix)
+        if choices is not None and args:
+            raise TypeError("Categorical: give the choices one by one or as choices=[...], not both")
+        if choices is None:
+            choices = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple, range)) else list(args)
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
             raise TypeError(f"Categorical: choices must be a list, got {type(choices).__name__} {choices!r}")
         if len(choices) == 0:
             raise ValueError("Categorical: choices is empty; give at least one choice")
         keys = []
-        for choice in choices:
+        #: True when some choice is an object (a layer, a deferred call): then the parameter only works
+        #: inside a model definition, which searches the index of the choice (`hypersweep.deferred`)
+        self.holds_objects = False
+        for i, choice in enumerate(choices):
             try:
                 keys.append(json.dumps(to_json_value(choice), sort_keys=True))
             except TypeError:
-                raise TypeError(
-                    f"Categorical: choice {choice!r} is not JSON-able; use numbers, strings, bools, None, "
-                    "lists/tuples or dicts of those"
-                ) from None
+                self.holds_objects = True
+                keys.append(f"<object {i}>")
         if len(set(keys)) != len(keys):
             raise ValueError(f"Categorical: choices contain duplicates: {list(choices)!r}")
         self.choices = list(choices)
@@ -243,6 +269,9 @@ class Categorical(Param):
 
     def index(self, value: Any) -> int:
         """Position of ``value`` among the choices (tuples and lists compare equal, as after JSON)."""
+        for i, choice in enumerate(self.choices):
+            if self.holds_objects and choice is value:
+                return i
         try:
             return self._index[json.dumps(to_json_value(value), sort_keys=True)]
         except (KeyError, TypeError):
@@ -265,10 +294,21 @@ class Categorical(Param):
         return self.choices[self.index(value)]
 
     def to_dict(self):
+        if self.holds_objects:
+            raise TypeError(
+                f"{self.name}: Categorical({self.choices!r}) holds choices that are not JSON-able; such choices "
+                "(layers, modules, objects) work inside a model definition (hypersweep.torch, hypersweep.keras), "
+                "which searches the index of the choice; in a plain search space use numbers, strings, bools, "
+                "None, lists/tuples or dicts of those"
+            )
         return {"type": "categorical", "choices": to_json_value(self.choices)}
 
     def __repr__(self):
         return f"Categorical({self.choices!r})"
+
+
+#: `Float` under the name model definitions use (``space.Real(1e-4, 1e-2, log=True)``)
+Real = Float
 
 
 class Constant(Param):

@@ -106,6 +106,8 @@ class Space(Mapping[str, Param]):
         if name in self._params:
             raise ValueError(f"Space: parameter {name!r} is defined twice")
         param = as_param(spec, name)
+        if getattr(param, "holds_objects", False):
+            param.to_dict()  # raises the error that says where such choices work
         self._params[name] = param
         self._dims = [n for n, p in self._params.items() if not p.is_constant]
         return param
