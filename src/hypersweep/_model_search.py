@@ -6,7 +6,6 @@ The front ends only build and train a model for a configuration; the study sampl
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 from collections.abc import Callable
@@ -155,7 +154,7 @@ def run_trials(study: Any, objective: Callable[..., Any], *, n_trials: int | Non
     if n_trials == 0:
         return
     executor = "serial" if n_parallels == 1 else "process"
-    study.optimize(_released(objective), n_trials=n_trials, timeout=timeout, n_workers=n_parallels,
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=n_parallels,
                    executor=executor, progress=progress)
 
 
@@ -168,16 +167,3 @@ def best_trial(study: Any) -> Any:
     raise RuntimeError(
         f"no trial of study {study.name!r} completed ({len(study.trials)} trials, {len(failed)} failed){why}"
     )
-
-
-def _released(objective: Callable[..., Any]) -> Callable[..., Any]:
-    """``objective`` followed by a garbage collection, so that a trial's model and graph are freed before the
-    next one starts (reference cycles in frameworks otherwise keep them until some later collection)."""
-
-    def run(config: dict[str, Any], trial: Any) -> Any:
-        try:
-            return objective(config, trial)
-        finally:
-            gc.collect()
-
-    return run

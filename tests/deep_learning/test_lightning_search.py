@@ -82,3 +82,34 @@ def test_bad_input_gets_an_error_that_says_what_to_do(tmp_path):
         trainer.search(_model(), train, val, target_metric="val_f1", direction="maximize", n_trials=1,
                        progress=False)
     assert trainer.search_summary().trials[0].state.value == "failed"
+
+
+def test_hyperband_pauses_and_resumes_trials_from_their_checkpoints(tmp_path):
+    """Hyperband pauses trials at its rungs and promotes the best: a promoted trial goes on from its
+    checkpoint, so no trial trains an epoch twice."""
+
+    train, val = loaders()
+    trainer = hs.torch.Trainer(max_epochs=9, default_root_dir=tmp_path)
+    trainer.search(_model(), train, val, target_metric="val_loss", n_trials=9, scheduler="hyperband", seed=2,
+                   progress=False)
+    study = trainer.search_summary()
+    assert any(len(t.intermediate) == 9 for t in study.trials)  # someone went the whole way
+    for t in study.trials:
+        assert sorted(t.intermediate) == list(range(1, len(t.intermediate) + 1))
+    assert trainer.model_of(study.best_trial.number) is not None
+
+
+def test_median_stopping_and_a_datamodule(tmp_path):
+    train, val = loaders()
+
+    class Digits(L.LightningDataModule):
+        def train_dataloader(self):
+            return train
+
+        def val_dataloader(self):
+            return val
+
+    trainer = hs.torch.Trainer(max_epochs=3, default_root_dir=tmp_path)
+    best = trainer.search(_model(), datamodule=Digits(), target_metric="val_loss", n_trials=6, scheduler="median",
+                          timeout=600, seed=0, progress=False)
+    assert len(trainer.search_summary().trials) == 6 and isinstance(best, DigitsMLP)
