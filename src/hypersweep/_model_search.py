@@ -53,7 +53,9 @@ def require(module: str, extra: str) -> Any:
 def open_study(
     space: Space,
     *,
-    direction: str,
+    target_metric: str,
+    direction: str | None,
+    max_epochs: int,
     sampler: Any,
     scheduler: Any,
     storage: Any,
@@ -64,6 +66,9 @@ def open_study(
     artifacts: Any = None,
 ) -> Any:
     """The study of a model search: a new one, or the one named ``study_name`` continued (``resume=True``).
+
+    ``direction`` None is implied by ``target_metric`` (`direction_of`); a scheduler named by a string gets
+    ``max_epochs`` as the full budget of a trial (`scheduler_for`).
 
     Trials keep their checkpoints in ``artifacts``; on a database server without one, in the folder
     "hypersweep-artifacts" of the current directory (every worker process of this machine reaches it; pass
@@ -88,8 +93,9 @@ def open_study(
         )
     if artifacts is None and backend.supports_multiple_writers and not _recorded_artifacts(backend, study_name):
         artifacts = os.path.abspath(DEFAULT_ARTIFACTS)
-    return hs.create_study(space, direction=direction, sampler=sampler, scheduler=scheduler, storage=backend,
-                           name=study_name, resume=resume, seed=seed, artifacts=artifacts)
+    return hs.create_study(space, direction=direction_of(target_metric, direction), sampler=sampler,
+                           scheduler=scheduler_for(scheduler, max_epochs), storage=backend, name=study_name,
+                           resume=resume, seed=seed, artifacts=artifacts)
 
 
 def _recorded_artifacts(backend: Any, study_name: str | None) -> bool:

@@ -11,10 +11,8 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
-    direction_of,
     open_study,
     run_trials,
-    scheduler_for,
     threads_per_trial,
     trial_seed,
 )
@@ -87,9 +85,9 @@ class SearchableKerasModel:
         self._root = [self._definition, self._compile, {"batch_size": batch_size}]
         self._sample = _sample_of(x)
         study = open_study(
-            collect_space(self._root), direction=direction_of(target_metric, direction), sampler=sampler,
-            scheduler=scheduler_for(scheduler, epochs), storage=storage, study_name=study_name, resume=resume,
-            seed=seed, n_parallels=n_parallels, artifacts=artifacts,
+            collect_space(self._root), target_metric=target_metric, direction=direction, max_epochs=epochs,
+            sampler=sampler, scheduler=scheduler, storage=storage, study_name=study_name, resume=resume, seed=seed,
+            n_parallels=n_parallels, artifacts=artifacts,
         )
         self._study = study
         objective = _TrialRun(self._root, x, y, epochs, target_metric, seed, self._sample, fit_kwargs,

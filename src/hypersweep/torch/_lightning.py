@@ -17,10 +17,8 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
-    direction_of,
     open_study,
     run_trials,
-    scheduler_for,
     threads_per_trial,
     trial_seed,
 )
@@ -109,9 +107,9 @@ class Trainer(L.Trainer):
         epochs = check_int("max_epochs", self.max_epochs if max_epochs is None else max_epochs, minimum=1,
                            fix="each trial trains for at least one epoch; set max_epochs= here or on the Trainer")
         study = open_study(
-            model.space(), direction=direction_of(target_metric, direction), sampler=sampler,
-            scheduler=scheduler_for(scheduler, epochs), storage=storage, study_name=study_name, resume=resume,
-            seed=seed, n_parallels=n_parallels, artifacts=artifacts,
+            model.space(), target_metric=target_metric, direction=direction, max_epochs=epochs, sampler=sampler,
+            scheduler=scheduler, storage=storage, study_name=study_name, resume=resume, seed=seed,
+            n_parallels=n_parallels, artifacts=artifacts,
         )
         self._study, self._model = study, model
         objective = _TrialRun(

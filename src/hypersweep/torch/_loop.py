@@ -11,10 +11,8 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
-    direction_of,
     open_study,
     run_trials,
-    scheduler_for,
     threads_per_trial,
     trial_seed,
 )
@@ -149,9 +147,9 @@ def search(
                       "loop `for epoch in trial.epochs(optimizer):` and call trial.report(value) each epoch")
     epochs = check_int("max_epochs", max_epochs, minimum=1, fix="each trial trains for at least one epoch")
     check_budget(n_trials, timeout)
-    study = open_study(model.space(), direction=direction_of(target_metric, direction), sampler=sampler,
-                       scheduler=scheduler_for(scheduler, epochs), storage=storage, study_name=study_name,
-                       resume=resume, seed=seed, n_parallels=n_parallels, artifacts=artifacts)
+    study = open_study(model.space(), target_metric=target_metric, direction=direction, max_epochs=epochs,
+                       sampler=sampler, scheduler=scheduler, storage=storage, study_name=study_name, resume=resume,
+                       seed=seed, n_parallels=n_parallels, artifacts=artifacts)
     objective = _LoopRun(model, train, epochs, seed, threads_per_trial(n_parallels))
     run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels, progress=progress)
     return SearchResult(study, model)
