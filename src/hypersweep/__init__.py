@@ -44,9 +44,12 @@ _EXPORTS = {
     "get_sampler": "hypersweep.samplers",
     "get_scheduler": "hypersweep.schedulers",
     "get_storage": "hypersweep.storage",
+    "importances": "hypersweep.viz.importance",
     "load_study": "hypersweep.study",
 }
-_SUBPACKAGES = ("artifacts", "execution", "samplers", "schedulers", "space", "storage", "testing", "torch", "keras")
+_SUBPACKAGES = (
+    "artifacts", "execution", "keras", "samplers", "schedulers", "space", "storage", "testing", "torch", "viz",
+)
 
 __all__ = [
     "Artifact",
@@ -76,12 +79,14 @@ __all__ = [
     "get_sampler",
     "get_scheduler",
     "get_storage",
+    "importances",
     "keras",
     "load_study",
     "schedulers",
     "space",
     "storage",
     "torch",
+    "viz",
 ]
 
 
@@ -113,3 +118,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs, the same names imported eagerly
     from hypersweep.storage import get_storage
     from hypersweep.study import Study, create_study, load_study
     from hypersweep.trial import Artifact, Trial, TrialPruned, TrialState
+    from hypersweep.viz.importance import importances

@@ -1,0 +1,208 @@
+"""Plotly figures of a study, each drawn from the data of `hypersweep.viz.data` (interactive; ``.show()``,
+``.write_html(...)``, shown inline in Jupyter). A study with no finished trial gets an empty figure that says so.
+
+>>> import hypersweep as hs
+>>> from hypersweep.viz import plot_optimization_history
+>>> study = hs.create_study({"x": (-1.0, 1.0)}, sampler="random", seed=0)
+>>> study.optimize(lambda c: c["x"] ** 2, n_trials=5, progress=False)
+>>> [trace.name for trace in plot_optimization_history(study).data]
+['objective', 'best so far']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hypersweep.viz import data as _data
+
+__all__ = [
+    "plot_brackets",
+    "plot_contour",
+    "plot_edf",
+    "plot_intermediate_values",
+    "plot_optimization_history",
+    "plot_parallel_coordinate",
+    "plot_param_importances",
+    "plot_slice",
+    "plot_timeline",
+]
+
+_STATE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "paused": "#9467bd", "failed": "#d62728",
+                 "running": "#2ca02c", "waiting": "#7f7f7f"}
+
+
+def _go() -> Any:
+    from hypersweep._model_search import require
+
+    return require("plotly.graph_objects", "viz")
+
+
+def _empty(title: str, message: str = "no finished trial yet") -> Any:
+    go = _go()
+    figure = go.Figure(layout={"title": title})
+    figure.add_annotation(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def _axis(axis: dict[str, Any]) -> dict[str, Any]:
+    if axis["type"] == "category":
+        return {"tickmode": "array", "tickvals": list(range(len(axis["labels"]))), "ticktext": axis["labels"]}
+    return {"type": axis["type"]}
+
+
+def plot_optimization_history(study: Any) -> Any:
+    """Objective of each complete trial and the best so far."""
+    d = _data.history_data(study)
+    title = "Optimization history"
+    if not d["number"]:
+        return _empty(title)
+    go = _go()
+    figure = go.Figure(layout={"title": title, "xaxis": {"title": "trial"}, "yaxis": {"title": "objective"}})
+    figure.add_scatter(x=d["number"], y=d["value"], mode="markers", name="objective")
+    figure.add_scatter(x=d["number"], y=d["best"], mode="lines", name="best so far", line={"shape": "hv"})
+    return figure
+
+
+def plot_intermediate_values(study: Any) -> Any:
+    """Every trial's reported values by step, coloured by state (pruned and paused trials visible)."""
+    d = _data.intermediate_data(study)
+    title = "Intermediate values"
+    if not d["curves"]:
+        return _empty(title, "no trial reported intermediate values yet")
+    go = _go()
+    figure = go.Figure(layout={"title": title, "xaxis": {"title": "step"}, "yaxis": {"title": "value"}})
+    for curve in d["curves"]:
+        figure.add_scatter(x=curve["step"], y=curve["value"], mode="lines+markers",
+                           name=f"trial {curve['number']} ({curve['state']})",
+                           line={"color": _STATE_COLORS.get(curve["state"], "#7f7f7f")}, showlegend=False)
+    return figure
+
+
+def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None) -> Any:
+    """One vertical axis per parameter (log and categorical axes as such) and the objective."""
+    d = _data.parallel_coordinate_data(study, params)
+    title = "Parallel coordinates"
+    if not d["objective"]:
+        return _empty(title)
+    go = _go()
+    import math
+
+    dimensions = [{"label": "objective", "values": d["objective"]}]
+    for dim in d["dims"]:
+        axis = dim["axis"]
+        values = dim["values"]
+        entry: dict[str, Any] = {"label": dim["name"]}
+        if axis["type"] == "category":
+            entry.update(values=values, tickvals=list(range(len(axis["labels"]))), ticktext=axis["labels"])
+        elif axis["type"] == "log":
+            entry.update(values=[math.log10(v) if v is not None else None for v in values],
+                         label=f"{dim['name']} (log10)")
+        else:
+            entry["values"] = values
+        dimensions.append(entry)
+    return go.Figure(go.Parcoords(line={"color": d["objective"], "colorscale": "Viridis", "showscale": True},
+                                  dimensions=dimensions), layout={"title": title})
+
+
+def plot_slice(study: Any, params: Sequence[str] | None = None) -> Any:
+    """Objective against each parameter, one panel per parameter."""
+    d = _data.slice_data(study, params)
+    title = "Slice"
+    if not d["panels"] or not any(p["x"] for p in d["panels"]):
+        return _empty(title)
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=len(d["panels"]), shared_yaxes=True,
+                           subplot_titles=[p["name"] for p in d["panels"]])
+    for i, panel in enumerate(d["panels"], start=1):
+        figure.add_scatter(x=panel["x"], y=panel["value"], mode="markers", row=1, col=i, name=panel["name"],
+                           marker={"color": panel["number"], "colorscale": "Blues"}, showlegend=False)
+        figure.update_xaxes(_axis(panel["axis"]), row=1, col=i)
+    figure.update_layout(title=title)
+    return figure
+
+
+def plot_contour(study: Any, params: Sequence[str] | None = None) -> Any:
+    """The objective over pairs of parameters (the first pair, or each pair of ``params``), interpolated."""
+    d = _data.contour_data(study, params)
+    title = "Contour"
+    pairs = [p for p in d["pairs"] if p["x"]]
+    if not pairs:
+        return _empty(title, "no finished trial yet (or fewer than two searched parameters)")
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=len(pairs), subplot_titles=[f"{p['x_name']} / {p['y_name']}" for p in pairs])
+    for i, pair in enumerate(pairs, start=1):
+        grid = pair["grid"]
+        if grid is not None:
+            gx = [10**v for v in grid["x"]] if pair["x_axis"]["type"] == "log" else grid["x"]
+            gy = [10**v for v in grid["y"]] if pair["y_axis"]["type"] == "log" else grid["y"]
+            figure.add_contour(x=gx, y=gy, z=grid["z"], colorscale="Viridis", showscale=i == 1, row=1, col=i)
+        figure.add_scatter(x=pair["x"], y=pair["y"], mode="markers", marker={"color": "black", "size": 4},
+                           showlegend=False, row=1, col=i)
+        figure.update_xaxes(_axis(pair["x_axis"]), title=pair["x_name"], row=1, col=i)
+        figure.update_yaxes(_axis(pair["y_axis"]), title=pair["y_name"], row=1, col=i)
+    figure.update_layout(title=title)
+    return figure
+
+
+def plot_param_importances(study: Any, target: Callable[[Any], float] | None = None, target_name: str = "objective",
+                           method: str = "fanova", params: Sequence[str] | None = None, seed: int = 0) -> Any:
+    """Importance of each parameter for the objective, or for ``target(trial)`` (e.g. its duration)."""
+    d = _data.importances_data(study, target=target, method=method, params=params, seed=seed)
+    title = f"Parameter importances for {target_name} ({method})"
+    if not d["param"]:
+        return _empty(title, "fewer than two finished trials")
+    go = _go()
+    return go.Figure(go.Bar(x=d["importance"][::-1], y=d["param"][::-1], orientation="h"),
+                     layout={"title": title, "xaxis": {"title": "importance"}})
+
+
+def plot_edf(studies: Any) -> Any:
+    """Empirical distribution of the objective: one line per study (give a list to compare)."""
+    d = _data.edf_data(studies)
+    title = "Empirical distribution of the objective"
+    if not any(line["value"] for line in d["lines"]):
+        return _empty(title)
+    go = _go()
+    figure = go.Figure(layout={"title": title, "xaxis": {"title": "objective"},
+                               "yaxis": {"title": "share of trials", "range": [0, 1]}})
+    for line in d["lines"]:
+        figure.add_scatter(x=line["value"], y=line["share"], mode="lines", name=line["study"], line={"shape": "hv"})
+    return figure
+
+
+def plot_timeline(study: Any) -> Any:
+    """Trials per worker over time, coloured by state: idle workers and stragglers show."""
+    d = _data.timeline_data(study)
+    title = "Timeline"
+    if not d["bars"]:
+        return _empty(title, "no trial started yet")
+    go = _go()
+    figure = go.Figure(layout={"title": title, "xaxis": {"type": "date", "title": "time"},
+                               "yaxis": {"title": "worker"}, "barmode": "overlay"})
+    for state in sorted({b["state"] for b in d["bars"]}):
+        bars = [b for b in d["bars"] if b["state"] == state]
+        lengths = [(b["end"] - b["start"]).total_seconds() * 1000 for b in bars]  # milliseconds on a date axis
+        figure.add_bar(base=[b["start"] for b in bars], x=lengths, y=[b["worker"] for b in bars], orientation="h",
+                       name=state, marker={"color": _STATE_COLORS.get(state, "#7f7f7f")},
+                       text=[f"trial {b['number']}" for b in bars])
+    return figure
+
+
+def plot_brackets(study: Any) -> Any:
+    """Hyperband / successive halving: models still in each bracket at each number of steps."""
+    d = _data.brackets_data(study)
+    title = "Brackets"
+    if not d["brackets"]:
+        return _empty(title, "no trial of this study belongs to a bracket")
+    go = _go()
+    figure = go.Figure(layout={"title": title, "xaxis": {"title": "steps (calls, epochs)", "type": "log"},
+                               "yaxis": {"title": "models still training", "type": "log"}})
+    for bracket in d["brackets"]:
+        figure.add_scatter(x=bracket["steps"], y=bracket["reached"], mode="lines+markers",
+                           name=f"bracket {bracket['bracket']}", line={"shape": "hv"})
+    return figure
