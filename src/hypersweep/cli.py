@@ -390,6 +390,23 @@ def topk_cmd(csv_path: str, k: int, output: str | None, direction: str, as_json:
         click.echo(f"wrote {len(best)} configurations to {output}", err=as_json)
 
 
+@cli.command("dashboard")
+@click.argument("storage_url")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (others need --token).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--token", default=None, help="Required of every request; 'auto' makes a random one.")
+def dashboard_cmd(storage_url: str, host: str, port: int, token: str | None) -> None:
+    """Serve a live, read-only dashboard of every study in STORAGE_URL (e.g. sqlite:///results.db)."""
+    from hypersweep._validation import InvalidParameterError
+    from hypersweep.viz.dashboard import serve
+
+    try:
+        serve(storage_url, host=host, port=port, token=token)
+    except InvalidParameterError as exc:
+        message = str(exc).replace("token='...' (or token='auto')", "--token ... (or --token auto)")
+        raise click.UsageError(message) from None
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
     params = list(rows[0]["config"])
     header = ["rank", "trial", "objective", *params]

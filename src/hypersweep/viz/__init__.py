@@ -26,6 +26,13 @@ from hypersweep.viz.plots import (
     plot_timeline,
 )
 
+
+def serve(target, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
+    """Serve the live dashboard of ``target`` (a study, a storage or its URL); see `hypersweep.viz.dashboard`."""
+    from hypersweep.viz.dashboard import serve as _serve
+
+    _serve(target, host=host, port=port, token=token)
+
 __all__ = [
     "importances",
     "plot_brackets",
@@ -37,4 +44,5 @@ __all__ = [
     "plot_param_importances",
     "plot_slice",
     "plot_timeline",
+    "serve",
 ]

@@ -28,6 +28,8 @@ __all__ = [
     "plot_timeline",
 ]
 
+#: from this many points on, scatter plots are drawn with WebGL
+_WEBGL_FROM = 2000
 _STATE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "paused": "#9467bd", "failed": "#d62728",
                  "running": "#2ca02c", "waiting": "#7f7f7f"}
 
@@ -61,7 +63,9 @@ def plot_optimization_history(study: Any) -> Any:
         return _empty(title)
     go = _go()
     figure = go.Figure(layout={"title": title, "xaxis": {"title": "trial"}, "yaxis": {"title": "objective"}})
-    figure.add_scatter(x=d["number"], y=d["value"], mode="markers", name="objective")
+    many = len(d["number"]) > _WEBGL_FROM
+    points = go.Scattergl if many else go.Scatter  # thousands of points: drawn by WebGL, not as SVG nodes
+    figure.add_trace(points(x=d["number"], y=d["value"], mode="markers", name="objective"))
     figure.add_scatter(x=d["number"], y=d["best"], mode="lines", name="best so far", line={"shape": "hv"})
     return figure
 

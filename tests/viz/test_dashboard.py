@@ -1,0 +1,83 @@
+"""The dashboard's server: the JSON API over a storage (incremental reads), plots, the token, escaping."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+import hypersweep as hs  # noqa: E402
+from hypersweep.viz.dashboard import _PLOTS, create_app, serve  # noqa: E402
+
+EVIL = "<script>window.__pwned = 1</script>"
+
+
+@pytest.fixture()
+def storage(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    study = hs.create_study({"x": (0.0, 1.0), "tag": ["plain", EVIL]}, storage=url, name="s", sampler="random",
+                            seed=0)
+
+    def objective(config, trial):
+        for step in (1, 2, 3):
+            trial.report(config["x"] / step, step)
+        return config["x"]
+
+    study.optimize(objective, n_trials=6, progress=False)
+    return url
+
+
+def test_studies_trials_and_incremental_reads(storage):
+    client = TestClient(create_app(storage))
+    [study] = client.get("/api/studies").json()["studies"]
+    assert study["name"] == "s" and study["n_trials"] == 6 and study["direction"] == "minimize"
+    first = client.get(f"/api/studies/{study['id']}/trials").json()
+    assert [t[0] for t in first["trials"]] == list(range(6)) and first["params"] == ["x", "tag"]
+    assert first["fields"][:4] == ["number", "state", "value", "params"]
+    assert first["trials"][0][3][0] == hs.load_study("s", storage).trials[0].config["x"]
+    assert client.get(f"/api/studies/{study['id']}/trials?since={first['cursor']}").json()["trials"] == []
+    more = hs.load_study("s", storage, sampler="random")
+    more.optimize(lambda c: c["x"], n_trials=1, progress=False)
+    changed = client.get(f"/api/studies/{study['id']}/trials?since={first['cursor']}").json()
+    assert [t[0] for t in changed["trials"]] == [6]  # only what changed since the cursor
+    detail = client.get(f"/api/studies/{study['id']}/trials/2").json()
+    assert detail["intermediate"]["step"] == [1, 2, 3] and detail["state"] == "complete"
+    assert client.get(f"/api/studies/{study['id']}/trials/99").status_code == 404
+    assert client.get("/api/studies/12345/trials").status_code == 404
+
+
+def test_every_plot_is_served_as_a_figure(storage):
+    client = TestClient(create_app(storage))
+    for kind in _PLOTS:
+        figure = client.get(f"/api/studies/1/plots/{kind}").json()
+        assert "layout" in figure, kind
+    assert client.get("/api/studies/1/plots/nope").status_code == 404
+
+
+def test_pages_escape_what_users_wrote_and_serve_their_scripts(storage):
+    client = TestClient(create_app(storage))
+    page = client.get("/study/1").text
+    assert "<script src=\"/static/dashboard.js\"></script>" in page and EVIL not in page
+    assert client.get("/static/plotly.min.js").status_code == 200
+    assert "textContent" in client.get("/static/dashboard.js").text
+    assert client.get("/static/../dashboard.py").status_code == 404
+    values = [t[3][1] for t in client.get("/api/studies/1/trials").json()["trials"]]
+    assert EVIL in values  # the data is the user's, verbatim: the page puts it in as text (browser test)
+
+
+def test_a_token_guards_every_request(storage):
+    client = TestClient(create_app(storage, token="sesame"))
+    assert client.get("/api/studies").status_code == 401
+    assert client.get("/api/studies?token=wrong").status_code == 401
+    assert client.get("/?token=sesame").status_code == 200  # and sets the cookie
+    assert client.get("/api/studies").status_code == 200
+    other = TestClient(create_app(storage, token="sesame"))
+    assert other.get("/api/studies", headers={"Authorization": "Bearer sesame"}).status_code == 200
+
+
+def test_binding_another_address_needs_a_token(storage):
+    with pytest.raises(ValueError, match="token"):
+        serve(storage, host="0.0.0.0")
