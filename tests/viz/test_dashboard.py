@@ -81,3 +81,29 @@ def test_a_token_guards_every_request(storage):
 def test_binding_another_address_needs_a_token(storage):
     with pytest.raises(ValueError, match="token"):
         serve(storage, host="0.0.0.0")
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:5432/test", "mysql+pymysql://root@127.0.0.1:3306/test"])
+def test_live_reads_on_database_servers(url):
+    import uuid
+
+    from hypersweep.storage.sql import SQLStorage, StorageConnectionError
+
+    try:
+        storage = SQLStorage(url, table_prefix=f"hs_d{uuid.uuid4().hex[:8]}_")
+    except (StorageConnectionError, ImportError) as exc:  # pragma: no cover - the servers are part of the machine
+        pytest.skip(f"database server unreachable: {exc}")
+    try:
+        study = hs.create_study({"x": (0.0, 1.0)}, storage=storage, name="live", sampler="random", seed=0)
+        study.optimize(lambda c: c["x"], n_trials=3, progress=False)
+        client = TestClient(create_app(storage))
+        [record] = client.get("/api/studies").json()["studies"]
+        first = client.get(f"/api/studies/{record['id']}/trials").json()
+        assert len(first["trials"]) == 3
+        study.optimize(lambda c: c["x"], n_trials=2, progress=False)
+        changed = client.get(f"/api/studies/{record['id']}/trials?since={first['cursor']}").json()
+        assert [t[0] for t in changed["trials"]] == [3, 4]
+        assert client.get(f"/api/studies/{record['id']}/plots/history").json()["data"]
+    finally:
+        storage.drop_tables()
+        storage.close()

@@ -19,6 +19,7 @@ page as JSON and is put in the page with ``textContent``, never as HTML, so no t
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
@@ -60,6 +61,7 @@ class _StudyView:
         self.cursor = 0
         self.changed: dict[int, int] = {}  # number -> cursor at which we last saw it change
         self.by_number: dict[int, Any] = {}
+        self.responses: dict[Any, bytes] = {}  # bodies computed at the current cursor (a page revisited, a plot)
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -68,7 +70,16 @@ class _StudyView:
             for trial in trials:
                 self.by_number[trial.number] = trial
                 self.changed[trial.number] = cursor
+            if cursor != self.cursor:
+                self.responses.clear()
             self.cursor = cursor
+
+    def cached(self, key: Any, make: Any) -> bytes:
+        """The body for ``key`` at the current cursor: made once, until a trial changes."""
+        body = self.responses.get(key)
+        if body is None:
+            body = self.responses[key] = make()
+        return body
 
     @property
     def trials(self) -> list[Any]:
@@ -153,11 +164,15 @@ def create_app(storage: Any, token: str | None = None) -> Any:
 
     def trials(request: Any) -> Response:
         view = view_of(int(request.path_params["study_id"]))
-        since = int(request.query_params.get("since", 0))
+        since = min(int(request.query_params.get("since", 0)), view.cursor)
         params = list(view.space)
-        return JSONResponse({"cursor": view.cursor, "name": view.name, "direction": view.direction.value,
-                             "params": params, "fields": ROW_FIELDS,
-                             "trials": [_row(t, params) for t in view.since(since)]})
+
+        def body() -> bytes:
+            return JSONResponse({"cursor": view.cursor, "name": view.name, "direction": view.direction.value,
+                                 "params": params, "fields": ROW_FIELDS,
+                                 "trials": [_row(t, params) for t in view.since(since)]}).body
+
+        return Response(view.cached(("trials", since), body), media_type="application/json")
 
     def trial(request: Any) -> Response:
         view = view_of(int(request.path_params["study_id"]))
@@ -185,8 +200,11 @@ def create_app(storage: Any, token: str | None = None) -> Any:
         if kind not in _PLOTS:
             return JSONResponse({"error": f"unknown plot {kind!r}; one of {sorted(_PLOTS)}"}, status_code=404)
         view = view_of(int(request.path_params["study_id"]))
-        figure = getattr(viz, _PLOTS[kind])(view if kind != "edf" else [view])
-        return Response(figure.to_json(), media_type="application/json")
+
+        def body() -> bytes:
+            return getattr(viz, _PLOTS[kind])(view if kind != "edf" else [view]).to_json().encode()
+
+        return Response(view.cached(("plot", kind), body), media_type="application/json")
 
     def index(request: Any) -> Response:
         return HTMLResponse(_page("hypersweep", "index", {}))
@@ -236,7 +254,17 @@ def create_app(storage: Any, token: str | None = None) -> Any:
         Route("/api/studies/{study_id:int}/plots/{kind}", plot),
         Route("/static/{name}", static),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={StudyNotFound: not_found})
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        def warm() -> None:  # read every study once in the background, so that a first visit finds it loaded
+            for record in backend.list_studies():
+                view_of(record.study_id)
+
+        threading.Thread(target=warm, daemon=True, name="hypersweep-dashboard-warm").start()
+        yield
+
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={StudyNotFound: not_found},
+                     lifespan=lifespan)
 
 
 def _page(title: str, page: str, data: dict[str, Any]) -> str:
