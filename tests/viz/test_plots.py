@@ -127,3 +127,23 @@ def test_plots_of_a_deep_learning_study(tmp_path):
     for name in PLOTS:
         if name not in ("plot_brackets",):
             assert getattr(viz, name)(study).data, name
+
+
+def test_plots_of_a_keras_study():
+    pytest.importorskip("hypersweep.keras", exc_type=ImportError)
+    from sklearn.datasets import load_digits
+
+    from hypersweep import space
+    from hypersweep.keras import Sequential, layers
+
+    X, y = load_digits(return_X_y=True)
+    model = Sequential([layers.Dense(units=space.Int(8, 32), activation=space.Categorical("relu", "tanh")),
+                        layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.search(n_trials=3, target_metric="val_accuracy", x=(X / 16).astype("float32"), y=y, validation_split=0.2,
+                 epochs=2, seed=0, progress=False)
+    study = model.search_summary()
+    assert [len(c["step"]) for c in data.intermediate_data(study)["curves"]] == [2, 2, 2]
+    for name in PLOTS:
+        if name != "plot_brackets":
+            assert getattr(viz, name)(study).data, name
