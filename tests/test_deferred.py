@@ -62,3 +62,12 @@ def test_a_choice_of_calls_is_conditional_and_only_the_chosen_one_is_built():
 def test_spaces_passed_positionally_are_refused_with_the_fix():
     with pytest.raises(TypeError, match="pass search spaces by keyword"):
         Deferred(Block, args=(space.Int(1, 8),))
+
+
+def test_a_prefix_names_the_whole_layer_it_is_given_in():
+    layer = Deferred(Block, kwargs={"width": space.Int(1, 8, prefix="d1"), "act": space.Categorical("relu", "tanh")},
+                     label="dense")
+    root = Deferred(Net, kwargs={"blocks": [layer], "lr": space.Real(0.01, 1.0)})
+    assert sorted(collect_space(root)) == ["d1:act", "d1:width", "lr"]
+    top = Deferred(Net, kwargs={"lr": space.Real(0.01, 1.0, prefix="opt"), "block": None})
+    assert list(collect_space(top)) == ["opt:lr"]  # the unlabelled root: only the space given the prefix

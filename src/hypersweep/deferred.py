@@ -16,7 +16,8 @@ configuration.
 {'width': 32, 'act': 'tanh'}
 
 Names: a space at keyword ``k`` of a deferred call labelled ``L`` is named ``"L:k"`` (``"k"`` for an unlabelled
-call, such as the model itself); ``prefix="d1"`` names it ``"d1:k"`` instead. Deferred calls nested in the
+call, such as the model itself); ``prefix="d1"`` names it ``"d1:k"`` instead, and names the call's other spaces
+``"d1:..."`` too (in a labelled call, a layer: the prefix tells that layer apart). Deferred calls nested in the
 arguments (a layer inside a model, layers in a list) are walked too. One space object used in two places is one
 parameter: both places get the same value.
 
@@ -188,6 +189,9 @@ def _walk(value: Any, owner: str | None, key: str | None, found: dict[str, Param
             label = owner
         else:
             label = base if owner is None else (owner if base is None else f"{owner}/{base}")
+            prefixes = {v.prefix for v in value.kwargs.values() if isinstance(v, Param) and v.prefix is not None}
+            if label is not None and len(prefixes) == 1:  # a prefix names its layer: the layer's other spaces too
+                label = prefixes.pop()
         for arg in value.args:
             _walk(arg, label, None, found, seen)
         for k, v in value.kwargs.items():

@@ -47,7 +47,7 @@ def test_keras_example_runs():
     out = _run("keras_digits.py")
     recorded, checked = _recorded_and_checked(out)
     assert recorded == pytest.approx(checked, abs=1e-4)
-    for name in ("p:hidden1:units", "p:dense:activation", "p:block", "p:hidden2:units", "p:optimizer:learning_rate",
+    for name in ("p:hidden1:units", "p:hidden1:activation", "p:block", "p:hidden2:units", "p:optimizer:learning_rate",
                  "p:batch_size"):
         assert name in out
     assert "space ['dense:activation', 'dense:units', 'dropout:rate', 'optimizer:learning_rate']" in out

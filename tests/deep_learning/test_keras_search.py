@@ -33,7 +33,7 @@ def test_sequential_search_names_its_spaces_and_returns_the_trained_best(digits)
     best = m.search(n_trials=3, target_metric="val_accuracy", x=X, y=y, validation_split=0.2, epochs=2,
                     batch_size=space.Categorical(32, 64), seed=0, progress=False)
     study = m.search_summary()
-    assert set(study.space) == {"d1:units", "dense:activation", "dropout:rate", "optimizer:learning_rate",
+    assert set(study.space) == {"d1:units", "d1:activation", "dropout:rate", "optimizer:learning_rate",
                                 "batch_size"}
     assert study.direction.value == "maximize" and len(study.trials) == 3
     n_train = int(len(X) * 0.8)  # Keras's validation_split takes the last rows
