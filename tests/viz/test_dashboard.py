@@ -107,3 +107,12 @@ def test_live_reads_on_database_servers(url):
     finally:
         storage.drop_tables()
         storage.close()
+
+
+def test_the_cli_command_refuses_another_address_without_a_token(storage):
+    from click.testing import CliRunner
+
+    from hypersweep.cli import cli
+
+    result = CliRunner().invoke(cli, ["dashboard", storage, "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "--token" in result.output and "Traceback" not in result.output
