@@ -99,14 +99,14 @@ def open_study(
 
 
 def _recorded_artifacts(backend: Any, study_name: str | None) -> bool:
-    """True when the study ``study_name`` exists and recorded its artifact store."""
+    """True when the study ``study_name`` exists and has an artifact store of its own (recorded at creation)."""
+    import hypersweep as hs
     from hypersweep.storage import StudyNotFound
-    from hypersweep.study import _ARTIFACTS_ATTR
 
     if study_name is None:
         return False
     try:
-        return bool(backend.get_study(study_name).system_attrs.get(_ARTIFACTS_ATTR))
+        return hs.load_study(study_name, backend).artifacts is not None
     except StudyNotFound:
         return False
 

@@ -61,7 +61,7 @@ class _StudyView:
         self.cursor = 0
         self.changed: dict[int, int] = {}  # number -> cursor at which we last saw it change
         self.by_number: dict[int, Any] = {}
-        self.responses: dict[Any, bytes] = {}  # bodies computed at the current cursor (a page revisited, a plot)
+        self.responses: dict[Any, Any] = {}  # what was computed at the current cursor (bodies, the summary)
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -74,8 +74,9 @@ class _StudyView:
                 self.responses.clear()
             self.cursor = cursor
 
-    def cached(self, key: Any, make: Any) -> bytes:
-        """The body for ``key`` at the current cursor: made once, until a trial changes."""
+    def cached(self, key: Any, make: Any) -> Any:
+        """What ``make()`` gives for ``key`` at the current cursor (a response body, a summary): made once,
+        until a trial changes."""
         body = self.responses.get(key)
         if body is None:
             body = self.responses[key] = make()
@@ -87,6 +88,14 @@ class _StudyView:
 
     def since(self, cursor: int) -> list[Any]:
         return [self.by_number[n] for n in sorted(self.by_number) if self.changed[n] > cursor]
+
+
+def _summary(view: _StudyView, record: Any) -> dict[str, Any]:
+    """A study's line in the list of studies."""
+    complete = [t.value for t in view.trials if t.state.value == "complete" and t.value is not None]
+    best = (max if view.direction.sign > 0 else min)(complete) if complete else None
+    return {"id": record.study_id, "name": record.name, "direction": record.direction,
+            "n_trials": len(view.by_number), "best": _finite(best)}
 
 
 def _finite(value: Any) -> Any:
@@ -141,10 +150,11 @@ def create_app(storage: Any, token: str | None = None) -> Any:
     views: dict[int, _StudyView] = {}
     views_lock = threading.Lock()
 
-    def view_of(study_id: int) -> _StudyView:
+    def view_of(study_id: int, record: Any = None) -> _StudyView:
         with views_lock:
             if study_id not in views:
-                record = next((r for r in backend.list_studies() if r.study_id == study_id), None)
+                if record is None:
+                    record = next((r for r in backend.list_studies() if r.study_id == study_id), None)
                 if record is None:
                     raise StudyNotFound(f"no study with id {study_id}")
                 views[study_id] = _StudyView(backend, record)
@@ -155,11 +165,8 @@ def create_app(storage: Any, token: str | None = None) -> Any:
     def studies(request: Any) -> Response:
         rows = []
         for record in backend.list_studies():
-            view = view_of(record.study_id)
-            complete = [t.value for t in view.trials if t.state.value == "complete" and t.value is not None]
-            best = (max if view.direction.sign > 0 else min)(complete) if complete else None
-            rows.append({"id": record.study_id, "name": record.name, "direction": record.direction,
-                         "n_trials": len(view.by_number), "best": _finite(best)})
+            view = view_of(record.study_id, record)
+            rows.append(view.cached(("summary",), lambda view=view, record=record: _summary(view, record)))
         return JSONResponse({"studies": rows})
 
     def trials(request: Any) -> Response:
@@ -258,7 +265,7 @@ def create_app(storage: Any, token: str | None = None) -> Any:
     async def lifespan(app: Any) -> Any:
         def warm() -> None:  # read every study once in the background, so that a first visit finds it loaded
             for record in backend.list_studies():
-                view_of(record.study_id)
+                view_of(record.study_id, record)
 
         threading.Thread(target=warm, daemon=True, name="hypersweep-dashboard-warm").start()
         yield
