@@ -345,13 +345,13 @@ def test_backend_for_in_process_and_process_clusters():
 def test_concurrency_picks_the_faster_mode(slowdown, expected):
     from hypersweep.sklearn._driver import _Concurrency
 
-    c = _Concurrency(2, adaptive=True)
+    c = _Concurrency(2, adaptive=True)  # no helper processes: alone against threads
     cost = {0: 0.1, 1: 0.3}  # seconds per call of two models, alone
     for m in (0, 1, 0, 1):  # alone first
         assert c.limit == 1
-        c.observe(m, 1, cost[m], overlapped=False)
+        c.observe(m, 1, cost[m], "alone")
     for m in (0, 1, 0, 1):  # side by side: each call takes `slowdown` times longer
         assert c.limit == 2
-        c.observe(m, 1, cost[m] * slowdown, overlapped=True)
-    assert c.limit == expected
+        c.observe(m, 1, cost[m] * slowdown, "threads")
+    assert c.limit == expected and not c.offload
     assert not _Concurrency(2, adaptive=False).adaptive

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import operator
 import os
 from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["Backend", "get_backend"]
+
+logger = logging.getLogger("hypersweep.sklearn")
 
 
 class Backend:
@@ -28,7 +31,8 @@ class Backend:
     def compute(self, delayed: Any) -> Any:
         raise NotImplementedError
 
-    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+    def submit(self, fn: Any, *args: Any, priority: int = 0, offload: bool = False) -> Any:
+        """Run ``fn(*args)`` (arguments may be handles); ``offload``: on a helper process if there are any."""
         raise NotImplementedError
 
     def item(self, handle: Any, index: int) -> Any:
@@ -45,6 +49,17 @@ class Backend:
 
     def close(self) -> None:
         pass
+
+    def start_helpers(self, shared: list[Any], preload: list[str]) -> bool:
+        """Start helper processes (`hypersweep.sklearn._helpers`) for tasks submitted with ``offload=True``,
+        copying the ``shared`` data handles into each when first needed; False where this backend has none
+        (its tasks already run in processes, or the data is too large to copy)."""
+        return False
+
+    @property
+    def helpers(self) -> str:
+        """``"ready"``, ``"starting"``, ``"off"`` (none started) or why they stopped."""
+        return "off"
 
     def threads_here(self) -> int:
         """How many of the task threads run in this process (0: none, they are in worker processes)."""
@@ -85,7 +100,7 @@ class DaskBackend(Backend):
     def compute(self, delayed: Any) -> Any:
         return self.client.compute(delayed)
 
-    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+    def submit(self, fn: Any, *args: Any, priority: int = 0, offload: bool = False) -> Any:
         return self.client.submit(fn, *args, pure=False, priority=priority)
 
     def item(self, handle: Any, index: int) -> Any:
@@ -121,6 +136,7 @@ class LocalBackend(Backend):
     def __init__(self, n_jobs: int | None = None) -> None:
         self.n_slots = max(1, n_jobs or os.cpu_count() or 1)
         self._pool = cf.ThreadPoolExecutor(self.n_slots, thread_name_prefix="hypersweep-sklearn")
+        self._helpers: Any = None
 
     def put(self, obj: Any) -> Any:
         return obj
@@ -131,8 +147,38 @@ class LocalBackend(Backend):
         (value,) = dask.compute(delayed, scheduler="sync")
         return value
 
-    def submit(self, fn: Any, *args: Any, priority: int = 0) -> Any:
+    def submit(self, fn: Any, *args: Any, priority: int = 0, offload: bool = False) -> Any:
+        if offload and self._helpers is not None and self._helpers.broken is None:
+            return self._helpers.submit(fn, list(args))
         return self._pool.submit(_call, fn, args)
+
+    def start_helpers(self, shared: list[Any], preload: list[str]) -> bool:
+        from hypersweep.sklearn import _helpers
+
+        if self._helpers is not None:
+            return self._helpers.broken is None
+        n = min(self.n_slots, _cores())
+        if n < 2 or not _helpers.helpers_allowed():
+            return False
+        data = [_resolve(h) for h in shared]
+        size = _helpers.shared_bytes(data)
+        if size > _helpers.MAX_SHARED_BYTES:
+            logger.debug("no helper processes: %d MB of data would be copied into each", size // 2**20)
+            return False
+        try:
+            self._helpers = _helpers.HelperPool(n, data, preload, threads_each=max(1, _cores() // n))
+        except Exception as error:  # no Unix sockets, no subprocesses: stay on threads
+            logger.debug("no helper processes: %s", error)
+            return False
+        return True
+
+    @property
+    def helpers(self) -> str:
+        if self._helpers is None:
+            return "off"
+        if self._helpers.ready:
+            return "ready"
+        return "starting" if self._helpers.broken is None else self._helpers.broken
 
     def item(self, handle: Any, index: int) -> Any:
         return _Item(handle, index) if isinstance(handle, cf.Future) else handle[index]
@@ -152,6 +198,8 @@ class LocalBackend(Backend):
             (handle.future if isinstance(handle, _Item) else handle).cancel()
 
     def close(self) -> None:
+        if self._helpers is not None:
+            self._helpers.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def threads_here(self) -> int:

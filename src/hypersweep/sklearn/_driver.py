@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from hypersweep.schedulers import Bracket
-from hypersweep.sklearn import _tasks
+from hypersweep.sklearn import _helpers, _tasks
 from hypersweep.sklearn._backend import Backend, _cores
 from hypersweep.sklearn._params import ParamSpace
 from hypersweep.trial import TrialState
@@ -55,7 +55,7 @@ class ModelRun:
     pending_model: Any = None
     target: int = 0  # steps the model will hold when the task in flight finishes
     goal: int = 0  # steps at which it is scored next
-    overlapped: bool = False  # whether its task in flight was started beside others
+    mode: str = "alone"  # how its task in flight runs: alone, beside others on threads, or on a helper process
     state: str = "alive"  # alive, done (finished its bracket or converged), pruned, failed
 
     @property
@@ -109,7 +109,10 @@ class Driver:
         self._start = time.monotonic()
         self._queue: list[ModelRun] = []  # models ready for their next task, waiting for a free slot
         here = backend.threads_here()
-        self.concurrency = _Concurrency(backend.n_slots, adaptive=here >= 2 and _cores() // here <= 1)
+        helpers = min(backend.n_slots, _cores()) if _helpers.helpers_allowed() else 0
+        self.concurrency = _Concurrency(backend.n_slots, adaptive=here >= 2 and _cores() // here <= 1,
+                                        helpers=helpers)
+        self._helpers_since: float | None = None
 
     # --- the loop -------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -170,17 +173,49 @@ class Driver:
     def _pump(self) -> None:
         """Start queued tasks while slots are free: the model with the longest path left on its bracket
         first (LPT), so that the long chains never end up as the tail."""
+        self._mind_helpers()
         in_flight = sum(len(m.pending) for m in self.models.values() if m.pending is not None)
         while self._queue and (in_flight == 0 or in_flight < self.concurrency.limit):
             model = max(self._queue, key=lambda m: self.plan[m.bracket].max_resource - m.calls)
             self._queue.remove(model)
-            self._launch(model, overlapped=in_flight > 0 or (bool(self._queue) and self.concurrency.limit > 1))
+            if self.concurrency.offload:
+                mode = "processes"
+            else:
+                overlapped = in_flight > 0 or (bool(self._queue) and self.concurrency.limit > 1)
+                mode = "threads" if overlapped else "alone"
+            self._launch(model, mode)
             in_flight += len(model.pending)
 
-    def _launch(self, model: ModelRun, overlapped: bool) -> None:
+    def _mind_helpers(self) -> None:
+        """Start the helper processes the concurrency asks for; tell it when they are up, or gone."""
+        c = self.concurrency
+        if c.wants_helpers and self._helpers_since is None:
+            self._helpers_since = time.monotonic()
+            planned = sum(b.partial_fit_calls for b in self.plan.values()) * self.data.n_folds
+            done = sum(m.calls for m in self.models.values()) * self.data.n_folds
+            left = (planned - done) * c.seconds_per_call / c.slots  # at the pace so far, on threads
+            if left < _HELPERS_WORTH:  # starting them (imports) would cost about as much as they save
+                logger.debug("no helper processes: about %.1f s of training left", left)
+                c.helpers_down()
+                return
+            shared = [h for block in self.data.train for h in block] + list(self.data.test)
+            preload = ["sklearn.metrics", type(self.estimator).__module__]
+            if not self.backend.start_helpers(shared, preload):
+                c.helpers_down()
+            return
+        if not (c.waiting or c.offload):
+            return
+        status = self.backend.helpers
+        if status == "ready":
+            c.helpers_up()
+        elif status != "starting" or time.monotonic() - self._helpers_since > 60:
+            logger.debug("helper processes not used: %s", status)
+            c.helpers_down()
+
+    def _launch(self, model: ModelRun, mode: str) -> None:
         """One task toward ``model.goal``: all the remaining calls, or one call when checkpointing (so a
         crash loses at most one call per model); the task that reaches the goal also scores."""
-        model.overlapped = overlapped
+        model.mode = mode
         n_calls = max(0, model.goal - model.calls)
         if self.checkpoint and self.resource == "partial_fit":
             n_calls = min(n_calls, 1)
@@ -195,7 +230,7 @@ class Driver:
                 _tasks.advance, model.handle[f], [[self.data.train[b][f]] for b in steps], [self.data.test[f]],
                 scorers, self.fit_params, self.resource, target, self.max_iter,
                 # longest remaining path first (LPT): the models that go on longest must not end up as the tail
-                priority=self.plan[model.bracket].max_resource - model.calls,
+                priority=self.plan[model.bracket].max_resource - model.calls, offload=mode == "processes",
             )
             for f in range(self.data.n_folds)
         ]
@@ -210,9 +245,9 @@ class Driver:
         except Exception as error:
             self._failed(model, error)
             return
-        if model.calls:  # a model's first call also builds it: not comparable with the others
-            for r in folds:
-                self.concurrency.observe(model.number, model.target - model.calls, r["task_time"], model.overlapped)
+        for r in folds:  # a model's first call also builds it: not comparable with its others
+            self.concurrency.observe(model.number, model.target - model.calls, r["task_time"], model.mode,
+                                     r.get("cpu_time"), first=not model.calls)
         model.handle, model.calls = model.pending_model, model.target
         model.pending = model.pending_model = None
         result = {
@@ -369,48 +404,111 @@ class Driver:
         return [_tasks.model_of(self.backend.fetch(h))[0] for h in model.handle]
 
 
+#: The least training time (seconds, at the pace on threads) left in a search for helper processes to pay off:
+#: each takes a few seconds of one core to start (importing scikit-learn).
+_HELPERS_WORTH = 10.0
+
+
 class _Concurrency:
-    """How many tasks to keep in flight: every slot, or one at a time when the task threads share this
-    process (and so its GIL) and running them side by side proves slower, as for estimators whose
-    ``partial_fit`` is mostly Python (an MLP on small batches: two such threads take longer than one thread
-    doing both). Each model is its own benchmark: its calls cost about the same each time, so the time per
-    call of the same models side by side and alone gives the gain of running side by side. The search
-    alternates: ``2 * slots`` tasks alone and ``2 * slots`` side by side to measure (a model's first call,
-    which also builds it, is not counted), then ``16 * slots`` tasks in the better mode.
+    """How to run the tasks when the task threads share this process (and so its GIL): ``"threads"`` (every
+    slot busy), ``"alone"`` (one task at a time: for estimators whose ``partial_fit`` is mostly Python, such as
+    an MLP on small batches, two threads side by side take longer than one thread doing both) or
+    ``"processes"`` (every slot busy, on helper processes: `hypersweep.sklearn._helpers`).
+
+    With helpers possible, the search starts on threads: tasks held back by the GIL spend part of their wall
+    time waiting for it, so their threads' CPU time falls short of it (two MLPs on small batches: about 60%;
+    models that release the GIL: 95-100%). Short of 90%, the search asks for helpers (`wants_helpers`), runs
+    alone until they are up, then measures them against alone. Without helpers it measures alone, then threads.
+    Comparing two modes, each model is its own benchmark: its calls cost about the same each time, so the time
+    per call of the same models both ways gives the gain (a model's first call, which also builds it, is left
+    out of that). Each measure takes ``2 * slots`` tasks; the better mode then runs for ``16 * slots`` tasks
+    (``64 * slots`` when it won by 1.3 times or more) and the measuring starts again, since the models change.
     """
 
-    def __init__(self, slots: int, adaptive: bool) -> None:
+    def __init__(self, slots: int, adaptive: bool, helpers: int = 0) -> None:
         self.slots = slots
         self.adaptive = adaptive and slots > 1
-        self.limit = 1 if self.adaptive else slots  # measured alone first, then side by side
-        self._per_call: dict[int, dict[bool, list[float]]] = {}  # model -> side by side? -> seconds per call
-        self._left = 2 * slots  # tasks before the next switch
+        self.helpers = helpers if self.adaptive and helpers >= 2 else 0  # helper processes that could run
+        self.wants_helpers = False  # set when the driver should start the helpers
+        self.waiting = False  # running alone until the helpers are up
+        self._per_call: dict[int, dict[str, list[float]]] = {}  # model -> mode -> seconds per call
+        self._busy: list[tuple[float, float, int]] = []  # (wall, thread CPU, calls) of the tasks measured on threads
+        self.seconds_per_call = 0.0  # wall per call of the tasks measured on threads
         self._measuring = True
-        self._best = slots
+        self._parallel = "threads"  # the parallel mode measured against "alone"
+        self.mode = "threads" if self.helpers or not self.adaptive else "alone"
+        self._left = 2 * slots  # tasks before the next switch
 
-    def observe(self, number: int, n_calls: int, wall: float, overlapped: bool) -> None:
+    @property
+    def limit(self) -> int:
+        """Tasks to keep in flight."""
+        return {"alone": 1, "processes": self.helpers}.get(self.mode, self.slots)
+
+    @property
+    def offload(self) -> bool:
+        """Whether tasks go to the helper processes now."""
+        return self.mode == "processes"
+
+    def helpers_up(self) -> None:
+        """The helpers the search asked for are ready: measure them."""
+        if self.waiting:
+            self.waiting = False
+            self._parallel = self.mode = "processes"
+            self._left, self._measuring = 2 * self.helpers, True
+
+    def helpers_down(self) -> None:
+        """There are no helpers (they could not start, or stopped): threads or alone from now on."""
+        self.helpers, self.waiting, self.wants_helpers = 0, False, False
+        self._parallel = "threads"
+        if self.mode != "threads" or self._measuring:
+            self.mode, self._left, self._measuring = "alone", 2 * self.slots, True
+
+    def observe(self, number: int, n_calls: int, wall: float, mode: str, cpu: float | None = None,
+                first: bool = False) -> None:
+        """A task of ``n_calls`` calls of model ``number``, launched in ``mode``, took ``wall`` seconds, of
+        which its thread ran ``cpu``; ``first``: the model's first task."""
         if not self.adaptive:
             return
         if n_calls > 0 and wall > 0:
-            self._per_call.setdefault(number, {True: [], False: []})[overlapped].append(wall / n_calls)
+            if not first:
+                self._per_call.setdefault(number, {}).setdefault(mode, []).append(wall / n_calls)
+            if mode == "threads" and cpu is not None:
+                self._busy.append((wall, cpu, n_calls))
+        if self.waiting:
+            return
         self._left -= 1
         if self._left > 0:
             return
-        if self._measuring and self.limit == 1:  # measured alone: now side by side
-            self.limit, self._left = self.slots, 2 * self.slots
+        if self._measuring and self.mode == "alone":  # measured alone: now the parallel mode
+            self.mode, self._left, self._busy = self._parallel, 2 * self.slots, []
             return
-        both = [t for t in self._per_call.values() if t[True] and t[False]]
+        parallel = self._parallel
+        if parallel == "threads" and self.helpers and self._busy:  # helpers possible: judge by the CPU share
+            share = sum(c for _, c, _ in self._busy) / sum(w for w, _, _ in self._busy)
+            self.seconds_per_call = sum(w for w, _, _ in self._busy) / sum(n for _, _, n in self._busy)
+            logger.debug("tasks on threads ran %.0f%% of their time", 100 * share)
+            self._busy = []
+            if share < 0.9:
+                self.wants_helpers = self.waiting = True
+                self.mode = "alone"
+                return
+            self._run(parallel, 16)
+            return
+        both = [t for t in self._per_call.values() if t.get(parallel) and t.get("alone")]
         if self._measuring and len(both) < 2:  # too few models seen both ways to tell: measure longer
             self._left = 2 * self.slots
             return
-        if both:  # the same calls' time side by side against alone, summed over the models seen both ways
-            side = sum(float(np.median(t[True])) for t in both)
-            alone = sum(float(np.median(t[False])) for t in both)
-            gain = self.slots * alone / side
-            logger.debug("tasks side by side: %.2f times one at a time (%d models compared)", gain, len(both))
-            self._best = self.slots if gain > 1.1 else 1
-        if self._measuring:  # go with the better mode for a while
-            self.limit, self._left, self._measuring = self._best, 16 * self.slots, False
-        else:  # measure again: the models change as the search goes on
-            self._per_call = {}
-            self.limit, self._left, self._measuring = 1, 2 * self.slots, True
+        if not self._measuring or not both:
+            self._per_call, self._busy, self._measuring = {}, [], True
+            self.mode, self._left = ("threads" if parallel == "threads" and self.helpers else "alone"), 2 * self.slots
+            return
+        # the same calls' time in the parallel mode against alone, summed over the models seen both ways
+        side = sum(float(np.median(t[parallel])) for t in both)
+        alone = sum(float(np.median(t["alone"])) for t in both)
+        gain = (self.helpers if parallel == "processes" else self.slots) * alone / side
+        logger.debug("tasks on %s: %.2f times one at a time (%d models compared)", parallel, gain, len(both))
+        self._run(parallel if gain > 1.1 else "alone", 64 if gain >= 1.3 else 16)
+
+    def _run(self, mode: str, rounds: int) -> None:
+        """Go with ``mode`` for ``rounds * slots`` tasks, then measure again."""
+        self.mode, self._left, self._measuring = mode, rounds * self.slots, False
