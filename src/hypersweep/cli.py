@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from hypersweep._logging import attached
 from hypersweep.samplers import available_samplers
@@ -204,13 +205,32 @@ def _csv_writer(path: str) -> Any:
     return write
 
 
+def _directions(spec: tuple[str, ...]) -> list[str] | None:
+    """``--directions`` values (repeated, or separated by commas or spaces) as a list; None when not given."""
+    names = [part for item in spec for part in item.replace(",", " ").split()]
+    if not spec:
+        return None
+    bad = [n for n in names if n.lower() not in ("maximize", "minimize", "max", "min")]
+    if bad or not names:
+        raise click.BadParameter(f"{bad or spec!r}: give maximize or minimize for each objective, e.g. "
+                                 "--directions maximize,minimize", param_hint="--directions")
+    return names
+
+
 def _echo_best(study: Any, log_path: str) -> None:
     try:
-        best = study.best_trial
+        best = study.best_trials[0] if study.n_objectives > 1 else study.best_trial
     except ValueError:
         failed = [t for t in study.trials if t.state == "failed" and t.fail_reason]
         reason = f"; the first failure: {failed[0].fail_reason.splitlines()[0]}" if failed else ""
         raise click.ClickException(f"no trial completed{reason} (see {log_path})") from None
+    if study.n_objectives > 1:
+        front = study.best_trials
+        click.echo(f"Pareto front: {len(front)} trials (python -m hypersweep topk ... --directions to list them)")
+        for trial in front[:5]:
+            values = ", ".join(f"{v:.6g}" for v in trial.values)
+            click.echo(f"  trial {trial.number}: ({values})  {trial.config}")
+        return
     click.echo(f"best objective {best.value:.6g} (trial {best.number}):")
     width = max(len(k) for k in best.config)
     for key, value in best.config.items():
@@ -282,6 +302,9 @@ def new_problem_cmd(name: str) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop launching evaluations after this long.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True)
+@click.option("--directions", "directions_spec", multiple=True, metavar="D1,D2,...",
+              help="Several objectives (run returns a tuple): e.g. --directions maximize,minimize; the CSV gets "
+              "objective_0, objective_1, ... and the result is the Pareto front.")
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--output", default="results.csv", show_default=True, type=click.Path(dir_okay=False),
               help="CSV of the trials, rewritten after each one.")
@@ -298,10 +321,11 @@ def new_problem_cmd(name: str) -> None:
               "can reach [default: beside a SQLite --storage, e.g. results-artifacts/].")
 def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, workers: int,
                executor: str | None, scheduler_address: str | None, storage: str, study_name: str | None,
-               resume: bool, timeout: float | None, direction: str, seed: int | None, output: str,
-               log_path: str, no_progress: bool, scheduler: str, max_resource: int | None,
-               artifacts: str | None) -> None:
-    """Search the problem's space for the configuration that maximizes run(config)."""
+               resume: bool, timeout: float | None, direction: str, directions_spec: tuple[str, ...],
+               seed: int | None, output: str, log_path: str, no_progress: bool, scheduler: str,
+               max_resource: int | None, artifacts: str | None) -> None:
+    """Search the problem's space for the configuration that maximizes run(config) (or for the Pareto front
+    of several objectives, with --directions)."""
     import hypersweep as hs
     from hypersweep.storage import DuplicatedStudyError
 
@@ -323,8 +347,11 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
     if target in ("dask", "ray") or scheduler_address:  # their workers do not get this process's sys.path
         _pickle_local_code_by_value(run)
     name = study_name or _default_study_name(problem_spec)
+    directions = _directions(directions_spec)
+    if directions and click.get_current_context().get_parameter_source("method") == ParameterSource.DEFAULT:
+        method = "auto"  # the default method, bo, optimizes one objective
     try:
-        study = hs.create_study(problem, direction=direction, sampler=method.lower(),
+        study = hs.create_study(problem, direction=direction, directions=directions, sampler=method.lower(),
                                 scheduler=_scheduler(scheduler.lower(), max_resource), storage=storage, name=name,
                                 resume=resume,
                                 seed=seed, artifacts=artifacts)
@@ -369,13 +396,17 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write them to this JSON file.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True)
+@click.option("--directions", "directions_spec", multiple=True, metavar="D1,D2,...",
+              help="Directions of a CSV of several objectives (objective_0, ...) [default: maximize each].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def topk_cmd(csv_path: str, k: int, output: str | None, direction: str, as_json: bool) -> None:
-    """Print the K best configurations of a results CSV."""
+def topk_cmd(csv_path: str, k: int, output: str | None, direction: str, directions_spec: tuple[str, ...],
+             as_json: bool) -> None:
+    """Print the K best configurations of a results CSV; for several objectives, its Pareto front (all of it,
+    best crowded first when -k is given)."""
     from hypersweep.results import top_k
 
     try:
-        best = top_k(csv_path, k=k, direction=direction)
+        best = top_k(csv_path, k=k, direction=direction, directions=_directions(directions_spec))
     except (ValueError, KeyError, OSError) as exc:
         raise click.ClickException(f"cannot read {csv_path}: {exc}") from None
     if output:
@@ -409,9 +440,10 @@ def dashboard_cmd(storage_url: str, host: str, port: int, token: str | None) -> 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     params = list(rows[0]["config"])
-    header = ["rank", "trial", "objective", *params]
-    cells = [[str(i + 1), str(r["number"]), f"{r['objective']:.6g}", *(_fmt(r["config"].get(p)) for p in params)]
-             for i, r in enumerate(rows)]
+    objectives = [key for key in rows[0] if key.startswith("objective")]
+    header = ["rank", "trial", *objectives, *params]
+    cells = [[str(i + 1), str(r["number"]), *(f"{r[o]:.6g}" for o in objectives),
+              *(_fmt(r["config"].get(p)) for p in params)] for i, r in enumerate(rows)]
     widths = [max(len(h), *(len(c[j]) for c in cells)) for j, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]

@@ -216,6 +216,7 @@ class Outcome:
     state: TrialState
     value: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None  # one per objective, when the objective returned several
     fail_reason: str | None = None
     worker_start: datetime | None = None
     worker_end: datetime | None = None
@@ -232,11 +233,14 @@ def _jsonable(metadata: Mapping[str, Any]) -> dict[str, Any]:
 def interpret_result(result: Any) -> Outcome:
     """Read an objective's return value.
 
-    A number -> COMPLETE; ``{"objective": x, "metadata": {...}}`` -> COMPLETE with metadata; NaN/inf, None,
-    a non-number, or a string starting with "F" -> FAILED with the reason recorded.
+    A number -> COMPLETE; ``{"objective": x, "metadata": {...}}`` -> COMPLETE with metadata; a tuple or list
+    of numbers (or ``{"objective": (...)}``) -> COMPLETE with one value per objective; NaN/inf, None, a
+    non-number, or a string starting with "F" -> FAILED with the reason recorded.
 
     >>> interpret_result(0.5).state, interpret_result("F_diverged").fail_reason
     (<TrialState.COMPLETE: 'complete'>, 'F_diverged')
+    >>> interpret_result((0.9, 12.0)).values
+    (0.9, 12.0)
     """
     metadata: dict[str, Any] = {}
     if isinstance(result, Mapping):
@@ -248,6 +252,9 @@ def interpret_result(result: Any) -> Outcome:
         extra = {k: v for k, v in result.items() if k not in ("objective", "metadata")}
         metadata = _jsonable({**extra, **dict(result.get("metadata") or {})})
         result = result["objective"]
+    if isinstance(result, (tuple, list)) or (type(result).__module__ == "numpy" and getattr(result, "ndim", 0) == 1
+                                             and getattr(result, "size", 0) > 1):
+        return _several(list(result), metadata)
     if isinstance(result, str):
         if result.startswith("F"):
             return Outcome(TrialState.FAILED, metadata=metadata, fail_reason=result)
@@ -264,6 +271,20 @@ def interpret_result(result: Any) -> Outcome:
     if not math.isfinite(value):
         return Outcome(TrialState.FAILED, metadata=metadata, fail_reason=f"objective returned {value}")
     return Outcome(TrialState.COMPLETE, value=value, metadata=metadata)
+
+
+def _several(results: list[Any], metadata: dict[str, Any]) -> Outcome:
+    """The outcome of an objective that returned one value per objective."""
+    values = []
+    for i, item in enumerate(results):
+        one = interpret_result(item)
+        if one.state is not TrialState.COMPLETE or one.values is not None:
+            reason = one.fail_reason or "a nested tuple"
+            return Outcome(TrialState.FAILED, metadata=metadata, fail_reason=f"objective {i}: {reason}")
+        values.append(one.value)
+    if not values:
+        return Outcome(TrialState.FAILED, metadata=metadata, fail_reason="objective returned an empty tuple")
+    return Outcome(TrialState.COMPLETE, value=values[0], metadata=metadata, values=tuple(values))
 
 
 def takes_trial(objective: Callable[..., Any]) -> bool:

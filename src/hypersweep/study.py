@@ -24,7 +24,7 @@ from hypersweep.direction import Direction
 from hypersweep.execution.channel import LocalChannel
 from hypersweep.history import TrialHistory
 from hypersweep.objective import Outcome, TrialHandle, _ArtifactSink, _check_step, interpret_result
-from hypersweep.samplers import BaseSampler, get_sampler
+from hypersweep.samplers import BaseSampler, get_sampler, resolve_auto
 from hypersweep.schedulers import BaseScheduler, Decision, get_scheduler
 from hypersweep.space import Space
 from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, TrialAlreadyFinished, get_storage
@@ -90,16 +90,20 @@ class Study:
         *,
         artifacts: Any = None,
         retention: Any = None,
+        directions: Sequence[str | Direction] | None = None,
     ) -> None:
         from hypersweep.artifacts import Retention, RetentionTracker
 
         self.storage = storage
         self.study_id = study_id
         self.name = name
-        self.direction = Direction.of(direction)
+        self.directions = _check_directions(direction, directions)
+        self.direction = self.directions[0]
         self.space = space
         self.sampler = sampler
         self.scheduler = scheduler
+        if len(self.directions) > 1:
+            _check_multi_objective(sampler, scheduler)
         self.artifacts = artifacts
         self.retention = retention if retention is not None else Retention()
         self.heartbeat_interval = heartbeat_interval
@@ -156,16 +160,51 @@ class Study:
         return found
 
     @property
+    def n_objectives(self) -> int:
+        """How many objectives the study has (one per direction)."""
+        return len(self.directions)
+
+    @property
     def best_trial(self) -> Trial:
-        """The COMPLETE trial with the best value; ValueError while there is none."""
-        self._sync()
-        with self._lock:
-            done = [t for t in self._history.finished if t.state == TrialState.COMPLETE and t.has_value]
-        if not done:
-            raise ValueError(f"study {self.name!r} has no completed trial yet; run study.optimize(...) first")
+        """The COMPLETE trial with the best value; ValueError while there is none, and in a study of several
+        objectives (its best trials are `best_trials`, the Pareto front)."""
+        if self.n_objectives > 1:
+            raise ValueError(
+                f"study {self.name!r} has {self.n_objectives} objectives, so no single best trial: "
+                "study.best_trials is the Pareto front (the trials no other trial beats on every objective)"
+            )
+        done = self._completed()
         if self.direction is Direction.MAXIMIZE:
             return max(done, key=lambda t: (t.value, -t.number))
         return min(done, key=lambda t: (t.value, t.number))
+
+    @property
+    def best_trials(self) -> list[Trial]:
+        """The Pareto front: the COMPLETE trials that no other beats on every objective, by number (with one
+        objective, the trials of the best value); ValueError while there is none.
+
+        >>> import hypersweep as hs
+        >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], sampler="random", seed=0)
+        >>> study.optimize(lambda c: (c["x"], 1 - c["x"]), n_trials=5, progress=False)
+        >>> len(study.best_trials)  # x against 1 - x: every trial is a trade-off
+        5
+        """
+        from hypersweep.multi_objective import as_losses, pareto_front_mask
+
+        done = self._completed()
+        losses = as_losses([t.values for t in done], self.directions)
+        return [t for t, keep in zip(done, pareto_front_mask(losses), strict=True) if keep]
+
+    def _completed(self) -> list[Trial]:
+        """The COMPLETE trials with a value for every objective, by number; ValueError while there is none."""
+        self._sync()
+        n = self.n_objectives
+        with self._lock:
+            done = [t for t in self._history.finished if t.state == TrialState.COMPLETE and t.has_value
+                    and t.values is not None and len(t.values) == n]
+        if not done:
+            raise ValueError(f"study {self.name!r} has no completed trial yet; run study.optimize(...) first")
+        return sorted(done, key=lambda t: t.number)
 
     @property
     def best_value(self) -> float:
@@ -331,7 +370,8 @@ class Study:
             self._sync()
             with self._lock:
                 pending = [t.config for t in self._history.running]
-                config = self.sampler.ask(self.space, self._history.settled(), pending, self.direction)
+                goal = self.direction.value if self.n_objectives == 1 else [d.value for d in self.directions]
+                config = self.sampler.ask(self.space, self._history.settled(), pending, goal)
             config = self.space.validate(config)
         return self.storage.create_trial(
             self.study_id, config, TrialState.RUNNING, system_attrs=system_attrs, worker=self.worker_id
@@ -411,6 +451,7 @@ class Study:
             return self._decisions.get(trial_id, Decision.CONTINUE.value)
 
     def _finish(self, trial_id: int, outcome: Outcome) -> Trial:
+        outcome = self._checked_values(outcome)
         value = outcome.value
         if outcome.state in (TrialState.PRUNED, TrialState.PAUSED) and value is None:
             latest = self.storage.get_trial(trial_id)  # a stopped trial keeps its last reported value
@@ -420,7 +461,8 @@ class Study:
             finished = self.storage.pause_trial(trial_id, value=value)
         else:
             finished = self.storage.finish_trial(
-                trial_id, outcome.state, value=value, metadata=outcome.metadata, fail_reason=outcome.fail_reason
+                trial_id, outcome.state, value=value, metadata=outcome.metadata, fail_reason=outcome.fail_reason,
+                values=outcome.values if outcome.state is TrialState.COMPLETE and self.n_objectives > 1 else None,
             )
         with self._lock:
             self._mine.pop(trial_id, None)
@@ -428,6 +470,21 @@ class Study:
         self._learn([finished])
         self._log_trial(finished)
         return finished
+
+    def _checked_values(self, outcome: Outcome) -> Outcome:
+        """A COMPLETE outcome with one value per objective, or a FAILED one saying what came back."""
+        if outcome.state is not TrialState.COMPLETE:
+            return outcome
+        got = len(outcome.values) if outcome.values is not None else 1
+        if got == self.n_objectives:
+            return outcome
+        names = ", ".join(d.value for d in self.directions)
+        return Outcome(
+            TrialState.FAILED, metadata=outcome.metadata, worker_start=outcome.worker_start,
+            worker_end=outcome.worker_end,
+            fail_reason=f"the objective returned {got} value(s) for a study of {self.n_objectives} objective(s) "
+                        f"({names}); return one value per direction",
+        )
 
     def _promotion(self, final: bool) -> TrialHandle | None:
         """Resume the first paused trial the scheduler promotes (one another process did not claim first)."""
@@ -544,13 +601,16 @@ class Study:
         optimize(self, objective, n_trials, timeout, n_workers, executor, progress, callbacks)
 
     def __repr__(self) -> str:
+        if self.n_objectives > 1:
+            directions = [d.value for d in self.directions]
+            return f"Study(name={self.name!r}, directions={directions!r}, sampler={self.sampler!r})"
         return f"Study(name={self.name!r}, direction={self.direction.value!r}, sampler={self.sampler!r})"
 
 
 def create_study(
     problem: Any,
     direction: str = "minimize",
-    sampler: str | BaseSampler | None = "tpe",
+    sampler: str | BaseSampler | None = "auto",
     scheduler: str | BaseScheduler | None = None,
     storage: str | BaseStorage | None = None,
     name: str | None = None,
@@ -559,8 +619,14 @@ def create_study(
     heartbeat_interval: float = 10.0,
     artifacts: Any = None,
     retention: Any = None,
+    directions: Sequence[str] | None = None,
 ) -> Study:
     """Start a search over ``problem`` (a `Problem`, a `Space`, or a dict of parameters).
+
+    ``directions=["maximize", "minimize"]`` (instead of ``direction``) makes a study of several objectives:
+    the objective returns one value per direction (a tuple, or ``{"objective": (...)}``) and
+    `Study.best_trials` is the Pareto front. ``sampler="auto"`` (the default) is TPE for one objective and
+    NSGA-II for several; the choice is recorded in the study's system attributes ("hs:sampler").
 
     ``storage`` is None (in memory), a SQLAlchemy URL ("sqlite:///results.db", "postgresql://...",
     "mysql+pymysql://...") or a storage object. With ``resume=True`` an existing study of that ``name``
@@ -577,7 +643,10 @@ def create_study(
     >>> study.direction
     <Direction.MAXIMIZE: 'maximize'>
     """
-    direction = Direction.of(direction)
+    chosen = _check_directions(direction, directions)
+    direction, names = chosen[0], [d.value for d in chosen]
+    auto = sampler is None or (isinstance(sampler, str) and sampler.lower() == "auto")
+    sampler = resolve_auto(sampler, len(chosen))
     space, starting_points = _as_space(problem)
     if len(space.dims) == 0 and len(space) == 0:
         raise ValueError("the search space is empty; add at least one parameter")
@@ -592,14 +661,18 @@ def create_study(
             record = backend.get_study(name)
             existed = True
         except StudyNotFound:
-            record = backend.create_study(name, direction.value, space.to_dict(), load_if_exists=True)
+            record = backend.create_study(name, direction.value, space.to_dict(), load_if_exists=True,
+                                          directions=names)
     else:
-        record = backend.create_study(name, direction.value, space.to_dict())
+        record = backend.create_study(name, direction.value, space.to_dict(), directions=names)
     if existed:
-        if record.direction != direction.value:
+        if list(record.directions) != names:
+            given = f"direction={names[0]!r}" if len(names) == 1 else f"directions={names!r}"
+            stored = (f"direction={record.direction!r}" if len(record.directions) == 1
+                      else f"directions={list(record.directions)!r}")
             raise ValueError(
-                f"study {name!r} was created with direction={record.direction!r}; resume it with the same "
-                "direction or start a new study under another name="
+                f"study {name!r} was created with {stored}, not {given}; resume it with the same "
+                "direction(s) or start a new study under another name="
             )
         if record.space is not None and record.space != space.to_dict():
             raise ValueError(
@@ -617,7 +690,11 @@ def create_study(
         heartbeat_interval=heartbeat_interval,
         artifacts=_artifact_store(artifacts, backend, record),
         retention=retention,
+        directions=names,
     )
+    if auto:
+        logger.info("study %r: sampler='auto' chose %r (%d objective(s))", name, sampler, len(names))
+        backend.set_study_attr(record.study_id, "hs:sampler", sampler, only_if_absent=True, system=True)
     if artifacts is not None:
         backend.set_study_attr(record.study_id, _ARTIFACTS_ATTR, study.artifacts.url, only_if_absent=True,
                                system=True)
@@ -632,6 +709,34 @@ def create_study(
         for config in [*starting_points, *(study.sampler.plan(space) or [])]:
             study.enqueue(config)
     return study
+
+
+def _check_directions(direction: Any, directions: Sequence[Any] | None) -> list[Direction]:
+    """``directions`` (when given) or ``[direction]``, parsed, with a clear error for what is not one."""
+    if directions is None:
+        return [Direction.of(direction)]
+    if isinstance(directions, (str, Direction)) or not isinstance(directions, Sequence) or not directions:
+        from hypersweep._validation import invalid
+
+        raise invalid("directions", directions, "a list of 'minimize' / 'maximize', one per objective",
+                      "e.g. directions=['maximize', 'minimize'] for accuracy and latency")
+    return [Direction.of(d, f"directions[{i}]") for i, d in enumerate(directions)]
+
+
+def _check_multi_objective(sampler: BaseSampler, scheduler: BaseScheduler) -> None:
+    """A study of several objectives needs a sampler that handles them; pruning them comes later."""
+    if not getattr(sampler, "multi_objective", False):
+        raise ValueError(
+            f"{type(sampler).__name__} optimizes one objective; for several use sampler='auto' (NSGA-II), "
+            "'nsga2', 'random', 'sobol' or 'grid'"
+        )
+    from hypersweep.schedulers import NoScheduler
+
+    if not isinstance(scheduler, NoScheduler):
+        raise ValueError(
+            f"scheduler={type(scheduler).__name__}: pruning a study of several objectives is not supported "
+            "yet; leave scheduler=None"
+        )
 
 
 def _artifact_store(artifacts: Any, backend: BaseStorage, record: Any) -> Any:
@@ -709,12 +814,12 @@ def _alive(pid: int) -> bool:
 def load_study(
     name: str,
     storage: str | BaseStorage,
-    sampler: str | BaseSampler | None = "tpe",
+    sampler: str | BaseSampler | None = "auto",
     scheduler: str | BaseScheduler | None = None,
     seed: int | None = None,
     artifacts: Any = None,
 ) -> Study:
-    """Open an existing study (its space and direction come from storage), e.g. to read its results or load
+    """Open an existing study (its space and direction(s) come from storage), e.g. to read its results or load
     its best model: ``hs.load_study("s", "sqlite:///s.db").best_trial.load_checkpoint()``.
 
     >>> import hypersweep as hs
@@ -727,5 +832,6 @@ def load_study(
     backend = get_storage(storage)
     record = backend.get_study(name)
     space = Space.from_dict(record.space or {})
-    return Study(backend, record.study_id, name, record.direction, space, get_sampler(sampler, seed=seed),
-                 get_scheduler(scheduler), artifacts=_artifact_store(artifacts, backend, record))
+    sampler = get_sampler(resolve_auto(sampler, len(record.directions)), seed=seed)
+    return Study(backend, record.study_id, name, record.direction, space, sampler, get_scheduler(scheduler),
+                 artifacts=_artifact_store(artifacts, backend, record), directions=list(record.directions))

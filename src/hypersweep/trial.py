@@ -90,14 +90,18 @@ class Trial:
     """One evaluation of the objective, as storage records it.
 
     ``value`` is the final objective (None unless COMPLETE, or PRUNED/PAUSED with a last reported value);
+    ``values`` holds one value per objective (``(value,)`` in a study of one objective; in a study of several,
+    ``value`` is the first of them);
     ``intermediate`` maps step -> reported value (NaN for a non-finite report, the worst value for
     schedulers); ``metadata`` is what the objective returned beside its value; ``user_attrs`` are set by the
     user, ``system_attrs`` by hypersweep (brackets, re-queues); ``artifacts`` maps name -> `Artifact` for
     the checkpoints and files it saved; ``worker`` names the process that runs or ran it ("host:pid:tag").
 
     >>> t = Trial(number=0, config={"x": 1.0}, state=TrialState.COMPLETE, value=2.0)
-    >>> t.is_finished, t.last_step, t.checkpoint
-    (True, None, None)
+    >>> t.is_finished, t.last_step, t.checkpoint, t.values
+    (True, None, None, (2.0,))
+    >>> Trial(number=1, config={}, state=TrialState.COMPLETE, values=(0.9, 12.0)).value
+    0.9
     """
 
     number: int
@@ -114,8 +118,23 @@ class Trial:
     trial_id: int = -1
     worker: str | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
     #: set by the `Study` that read this trial, so that `load_checkpoint` finds its artifact store
     _loader: Callable[[Artifact], Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        values = self.values
+        if values is not None:
+            values = tuple(float(v) for v in values)
+            if not values:
+                values = None
+            elif self.value is not None and len(values) == 1 and values[0] != self.value:
+                values = (float(self.value),)  # evolve(value=...) on a trial of one objective
+        if values is None and self.value is not None:
+            values = (float(self.value),)
+        object.__setattr__(self, "values", values)
+        if self.value is None and values is not None:
+            object.__setattr__(self, "value", values[0])
 
     @property
     def is_finished(self) -> bool:

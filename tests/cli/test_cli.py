@@ -308,3 +308,30 @@ def test_readme_tutorial_reaches_r2_above_0_9_in_50_bo_evaluations(tmp_path):
     assert df["objective"].max() > 0.9
     top = hypersweep("topk", "results.csv", "-k", "3", cwd=tmp_path)
     assert top.returncode == 0 and len(top.stdout.splitlines()) == 4
+
+
+# --- several objectives ---------------------------------------------------------------------------------------
+def test_search_of_two_objectives_then_topk_prints_the_front(tmp_path):
+    (tmp_path / "twoobj.py").write_text(
+        "import hypersweep as hs\n"
+        "Problem = hs.Problem({'x': (0.0, 1.0), 'y': (0.0, 1.0)})\n"
+        "def run(config):\n"
+        "    return config['x'], -(1 - config['x']) ** 2 - config['y']\n"
+    )
+    done = hypersweep("search", "--problem", "twoobj.Problem", "--run", "twoobj.run", "--max-evals", "30",
+                      "--seed", "0", "--no-progress", "--directions", "maximize,maximize", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Pareto front:" in done.stdout and "method auto" in done.stdout
+    df = completed(tmp_path / "results.csv")
+    assert len(df) == 30 and {"objective_0", "objective_1"} <= set(df.columns) and "objective" not in df.columns
+    study = hs.load_study("twoobj", storage=f"sqlite:///{tmp_path}/results.db")
+    front = {t.number for t in study.best_trials}
+    result = invoke("topk", str(tmp_path / "results.csv"), "-k", "100", "--json")
+    rows = json.loads(result.output)
+    assert {r["number"] for r in rows} == front and {"objective_0", "objective_1"} <= set(rows[0])
+    assert len(json.loads(invoke("topk", str(tmp_path / "results.csv"), "-k", "2", "--json").output)) == 2
+    table = invoke("topk", str(tmp_path / "results.csv")).output
+    assert "objective_0" in table.splitlines()[0]
+    bad = invoke("search", "--problem", f"{EXAMPLE}.problem.Problem", "--run", f"{EXAMPLE}.model_run.run",
+                 "--directions", "up,down", "--storage", f"sqlite:///{tmp_path}/bad.db")
+    assert bad.exit_code != 0 and "--directions" in bad.output

@@ -148,7 +148,7 @@ def test_release_0_1_0_file_opens_migrated_and_unchanged(release_copy: Path) -> 
     url = f"sqlite:///{release_copy}"
     storage = SQLStorage(url)
     try:
-        assert SCHEMA_VERSION == 2 and _schema_version(url) == [2]
+        assert _schema_version(url) == [SCHEMA_VERSION]
         poly, plain = storage.get_study("poly"), storage.get_study("plain")
         assert (poly.user_attrs, poly.system_attrs) == ({"owner": "release-0.1.0"}, {"hs:planned": True})
         assert (plain.user_attrs, plain.system_attrs) == ({}, {"hs:planned": True})
@@ -179,7 +179,7 @@ def test_release_0_1_0_file_opens_migrated_and_unchanged(release_copy: Path) -> 
         storage.close()
     again = SQLStorage(url)  # opening a migrated file again changes nothing
     try:
-        assert _schema_version(url) == [2] and again.get_study("poly").system_attrs == {"hs:planned": True}
+        assert _schema_version(url) == [SCHEMA_VERSION] and again.get_study("poly").system_attrs == {"hs:planned": True}
         assert len(again.get_trials(again.get_study("poly").study_id)[0]) == 15
     finally:
         again.close()
@@ -248,13 +248,13 @@ def test_processes_opening_one_old_file_at_once(release_copy: Path) -> None:
         assert child.returncode == 0, err
         assert out.split() == ["True", "2"]
     migrations = [line for _, err in outputs for line in err.splitlines() if line.startswith("migrated")]
-    assert migrations == ["migrated the hypersweep tables hs_* from schema version 1 to 2"]
+    assert migrations == [f"migrated the hypersweep tables hs_* from schema version 1 to {SCHEMA_VERSION}"]
     _check_migrated_once(url)
 
 
 def _check_migrated_once(url: str) -> None:
     """The release file, migrated once: "hs:planned" moved, nothing lost or doubled."""
-    assert _schema_version(url) == [2]
+    assert _schema_version(url) == [SCHEMA_VERSION]
     storage = SQLStorage(url)
     try:
         assert {s.name: (s.user_attrs, s.system_attrs) for s in storage.list_studies()} == {
@@ -363,7 +363,7 @@ def test_version_1_tables_are_migrated(v1_database: tuple[str, str]) -> None:
     url, prefix = v1_database
     storage = SQLStorage(url, table_prefix=prefix)
     try:
-        assert _schema_version(url, prefix) == [2]
+        assert _schema_version(url, prefix) == [SCHEMA_VERSION]
         _check_v1_database_migrated(storage)
     finally:
         storage.close()
@@ -384,7 +384,7 @@ def test_a_migration_cut_short_is_finished(v1_database: tuple[str, str]) -> None
         engine.dispose()
     storage = SQLStorage(url, table_prefix=prefix)
     try:
-        assert _schema_version(url, prefix) == [2]
+        assert _schema_version(url, prefix) == [SCHEMA_VERSION]
         _check_v1_database_migrated(storage)
     finally:
         storage.close()
@@ -415,9 +415,9 @@ def test_threads_opening_one_old_database_at_once(
         thread.join()
     try:
         assert not errors, errors
-        assert _schema_version(url, prefix) == [2]
+        assert _schema_version(url, prefix) == [SCHEMA_VERSION]
         assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("migrated")] == [
-            f"migrated the hypersweep tables {prefix}* from schema version 1 to 2"
+            f"migrated the hypersweep tables {prefix}* from schema version 1 to {SCHEMA_VERSION}"
         ]
         for storage in opened:
             old = storage.get_study("old")

@@ -85,7 +85,7 @@ def test_older_schema_version_without_migration_is_refused(tmp_path: Path) -> No
     engine.dispose()
     with pytest.raises(SchemaVersionError, match="schema version 0") as info:
         SQLStorage(url)
-    assert "migrates tables of version 1 only" in str(info.value) and "storage=" in str(info.value)
+    assert "migrates tables of version 1, 2 only" in str(info.value) and "storage=" in str(info.value)
 
 
 def test_pickles_as_its_url(tmp_path: Path) -> None:

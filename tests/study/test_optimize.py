@@ -32,7 +32,7 @@ def test_optimize_finds_the_minimum_and_records_everything():
         ("F_diverged", "F_diverged"),
         (None, "return a number"),
         ("hello", "string"),
-        ([1, 2], "return a number"),
+        ([1, 2], "returned 2 value(s) for a study of 1 objective(s)"),
         ({"loss": 1.0}, "without an 'objective' key"),
     ],
 )

@@ -20,6 +20,7 @@ __all__ = [
     "available_samplers",
     "completed_xy",
     "get_sampler",
+    "resolve_auto",
 ]
 
 # name -> "module:Class" (imported on first use), plus default keyword arguments
@@ -32,7 +33,19 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "bo-gp": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "gp"}),
     "bo-rf": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "rf"}),
     "bo-et": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "et"}),
+    "nsga2": ("hypersweep.samplers.nsga2:NSGAIISampler", {}),
 }
+
+
+def resolve_auto(sampler: Any, n_objectives: int) -> Any:
+    """What ``sampler="auto"`` (the default) means for a study: TPE for one objective, NSGA-II for several.
+
+    >>> resolve_auto("auto", 2), resolve_auto("auto", 1), resolve_auto("random", 2)
+    ('nsga2', 'tpe', 'random')
+    """
+    if sampler is None or (isinstance(sampler, str) and sampler.lower() == "auto"):
+        return "nsga2" if n_objectives > 1 else "tpe"
+    return sampler
 
 
 def available_samplers() -> list[str]:
@@ -41,7 +54,7 @@ def available_samplers() -> list[str]:
     >>> "tpe" in available_samplers()
     True
     """
-    return list(_REGISTRY)
+    return ["auto", *_REGISTRY]
 
 
 def get_sampler(sampler: str | BaseSampler | None = None, seed: int | None = None, **kwargs: Any) -> BaseSampler:
@@ -50,8 +63,7 @@ def get_sampler(sampler: str | BaseSampler | None = None, seed: int | None = Non
     >>> get_sampler("random", seed=0)
     RandomSampler(seed=0)
     """
-    if sampler is None:
-        sampler = "tpe"
+    sampler = resolve_auto(sampler, 1)
     if isinstance(sampler, BaseSampler):
         return sampler
     if not isinstance(sampler, str) or sampler.lower() not in _REGISTRY:

@@ -110,6 +110,40 @@ def _split_history(
     return _stack(X, d), as_losses(y, direction), _stack(X_pruned, d)
 
 
+def _split_history_several(
+    space: Space, trials: Sequence[Trial], directions: Sequence[str], cache: _EncodingCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_split_history` for a study of several objectives: the losses are one number per trial that orders them
+    as multi-objective TPE does (Ozaki et al. 2020): the non-dominated rank first, then, within a rank, the more
+    isolated (crowding distance) the better."""
+    from hypersweep.multi_objective import as_losses as several_losses
+    from hypersweep.multi_objective import crowding_distance, non_dominated_sort
+
+    cache._use(space)
+    X, values, X_pruned = [], [], []
+    n = len(directions)
+    for t in trials:
+        if t.state is TrialState.COMPLETE:
+            if t.values is not None and len(t.values) == n:
+                X.append(cache.row(space, t))
+                values.append(t.values)
+        elif t.state.stopped_early:
+            X_pruned.append(cache.row(space, t))
+    d = len(space.dims)
+    if not values:
+        return _stack(X, d), np.empty(0), _stack(X_pruned, d)
+    L = several_losses(values, directions)
+    ranks = non_dominated_sort(L).astype(float)
+    order = np.zeros(len(L))
+    for r in np.unique(ranks):
+        members = np.flatnonzero(ranks == r)
+        crowd = crowding_distance(L[members])
+        finite = crowd[np.isfinite(crowd)]
+        top = finite.max() if len(finite) and finite.max() > 0 else 1.0
+        order[members] = 0.5 * np.where(np.isfinite(crowd), crowd / top, 1.0)  # in [0, 0.5]: stays within the rank
+    return _stack(X, d), ranks - order, _stack(X_pruned, d)
+
+
 def _wants_multi_fidelity(setting: bool | None, trials: Sequence[Trial]) -> bool:
     """The ``multi_fidelity`` option resolved: None (auto) is on once any finished trial reported a step."""
     if setting is None:

@@ -34,6 +34,8 @@ class BaseSampler(abc.ABC):
     #: whether proposals depend on the results so far (TPE, BO); a driver that may start models early or
     #: late starts them as late as it can only for such samplers
     adaptive: bool = True
+    #: whether it can search a study of several objectives (then `ask` gets the list of directions)
+    multi_objective: bool = False
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed

@@ -21,6 +21,8 @@ class GridSampler(BaseSampler):
     6
     """
 
+    multi_objective = True  # its proposals ignore the values
+
     adaptive = False
 
     def __init__(self, n_points: int = 10, shuffle: bool = False, seed: int | None = None) -> None:

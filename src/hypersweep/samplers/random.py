@@ -15,6 +15,8 @@ class RandomSampler(BaseSampler):
     {'x': 6}
     """
 
+    multi_objective = True  # its proposals ignore the values
+
     adaptive = False
 
     def ask(self, space, trials, pending, direction):

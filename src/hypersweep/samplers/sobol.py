@@ -25,6 +25,8 @@ class SobolSampler(BaseSampler):
     ['a', 'b', 'c', 'd']
     """
 
+    multi_objective = True  # its proposals ignore the values
+
     adaptive = False
 
     def __init__(self, seed: int | None = None) -> None:

@@ -19,6 +19,7 @@ from hypersweep.samplers._cube import (
     _Layout,
     _same_space,
     _split_history,
+    _split_history_several,
     _wants_multi_fidelity,
 )
 from hypersweep.samplers.base import BaseSampler
@@ -208,6 +209,9 @@ class TPESampler(BaseSampler):
     n -> number of good trials (default `default_gamma`) or a fraction in (0, 1). ``prior_weight`` is the
     weight of the broad prior kernel relative to one observation.
 
+    In a study of several objectives the trials are ordered as multi-objective TPE orders them (Ozaki et al.
+    2020): by non-dominated rank, then by crowding distance within a rank.
+
     ``multi_fidelity=True`` fits the densities BOHB-style (Falkner et al. 2018): on the values at the largest
     step (budget) reported by at least max(n_startup_trials, d + 2) trials, so a search pruned by Hyperband or
     ASHA learns from its many short trials, not only its few COMPLETE ones; trials pruned below that budget
@@ -254,10 +258,16 @@ class TPESampler(BaseSampler):
             return int(self.gamma(n))
         return max(1, math.ceil(self.gamma * n))
 
+    multi_objective = True
+
     def ask(self, space, trials, pending, direction):
         if not space.dims:
             return space.decode(np.empty(0))
-        if _wants_multi_fidelity(self.multi_fidelity, trials):
+        if not isinstance(direction, str):  # several objectives: ordered by non-dominated rank, then crowding
+            X, y, X_pruned = _split_history_several(space, trials, direction, self._cache)
+            if len(y) + len(X_pruned) < max(self.n_startup_trials, 1) or len(y) == 0:
+                return space.sample(self.rng)
+        elif _wants_multi_fidelity(self.multi_fidelity, trials):
             # BOHB: model the largest budget with enough observations; random until it has n_startup_trials
             min_points = max(self.n_startup_trials, len(space.dims) + 2)
             X, y, _, X_pruned = _fidelity_history(space, trials, direction, min_points, self._cache)

@@ -8,6 +8,7 @@ flat as a study grows. Parameters and attributes are JSON values, never pickles;
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -46,9 +47,11 @@ class MultiWriterNotSupported(RuntimeError):
 
 @dataclass(frozen=True)
 class StudyRecord:
-    """What storage knows of a study: its id, name, direction, space (JSON form) and attributes.
+    """What storage knows of a study: its id, name, direction(s), space (JSON form) and attributes.
 
-    ``user_attrs`` are the user's; ``system_attrs`` hold hypersweep's own flags (e.g. ``"hs:planned"``).
+    ``directions`` has one direction per objective (``(direction,)`` for a study of one objective;
+    ``direction`` is the first); ``user_attrs`` are the user's; ``system_attrs`` hold hypersweep's own flags
+    (e.g. ``"hs:planned"``).
     """
 
     study_id: int
@@ -57,6 +60,13 @@ class StudyRecord:
     space: dict[str, Any] | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
     system_attrs: dict[str, Any] = field(default_factory=dict)
+    directions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.directions:
+            object.__setattr__(self, "directions", (self.direction,))
+        else:
+            object.__setattr__(self, "directions", tuple(self.directions))
 
 
 class BaseStorage(abc.ABC):
@@ -79,8 +89,10 @@ class BaseStorage(abc.ABC):
         direction: str = "minimize",
         space: dict[str, Any] | None = None,
         load_if_exists: bool = False,
+        directions: Sequence[str] | None = None,
     ) -> StudyRecord:
-        """Create a study; with ``load_if_exists`` return the existing one of that name instead of failing."""
+        """Create a study; with ``load_if_exists`` return the existing one of that name instead of failing.
+        ``directions`` (one per objective) makes a study of several objectives; ``direction`` is then ignored."""
 
     @abc.abstractmethod
     def get_study(self, name: str) -> StudyRecord:
@@ -171,9 +183,11 @@ class BaseStorage(abc.ABC):
         value: float | None = None,
         metadata: dict[str, Any] | None = None,
         fail_reason: str | None = None,
+        values: Sequence[float] | None = None,
     ) -> Trial:
         """Move a WAITING, RUNNING or PAUSED trial to a finished state (COMPLETE, PRUNED or FAILED; any
         other ``state`` raises ValueError); raises `TrialAlreadyFinished`. Non-JSON metadata raises TypeError.
+        ``values`` (one per objective) records a trial of several objectives (``value`` is then their first).
         """
 
     @abc.abstractmethod
@@ -231,6 +245,27 @@ ARTIFACT_NAME_LENGTH = 255
 ARTIFACT_FIELD_LENGTHS = {"kind": 32, "format": 32, "checksum": 255}
 #: what `requeue_stale_trials` records as the reason
 HEARTBEAT_LOST = "heartbeat lost"
+
+
+def _directions(direction: str, directions: Sequence[str] | None) -> tuple[str, ...]:
+    """The study's directions as storage keeps them."""
+    if directions is None:
+        return (str(direction),)
+    out = tuple(str(d) for d in directions)
+    if not out:
+        raise ValueError("directions: give at least one, e.g. directions=['maximize', 'minimize']")
+    return out
+
+
+def _values(value: float | None, values: Sequence[float] | None) -> tuple[float | None, tuple[float, ...] | None]:
+    """(value, values) of a finished trial as storage keeps them: values of several objectives must be finite
+    numbers (a trial whose objective diverged is FAILED, not COMPLETE)."""
+    if values is None:
+        return value, None
+    out = tuple(float(v) for v in values)
+    if not out or not all(math.isfinite(v) for v in out):
+        raise ValueError(f"values: one finite number per objective, got {list(values)!r}")
+    return out[0], out
 
 
 def _creation_state(state: TrialState | str) -> TrialState:

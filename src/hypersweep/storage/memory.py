@@ -23,9 +23,11 @@ from hypersweep.storage.base import (
     StudyRecord,
     _checked_artifact,
     _creation_state,
+    _directions,
     _finished_state,
     _requeued_attrs,
     _state_error,
+    _values,
 )
 from hypersweep.trial import Trial, TrialState
 
@@ -67,8 +69,9 @@ class InMemoryStorage(BaseStorage):
         self._next_trial_id = 0
 
     # --- studies -------------------------------------------------------------------------------------
-    def create_study(self, name, direction="minimize", space=None, load_if_exists=False):
+    def create_study(self, name, direction="minimize", space=None, load_if_exists=False, directions=None):
         space = None if space is None else _json.normalized(space, "space")
+        directions = _directions(direction, directions)
         with self._lock:
             if name in self._names:
                 if load_if_exists:
@@ -77,7 +80,7 @@ class InMemoryStorage(BaseStorage):
                     f"a study named {name!r} already exists; pass resume=True to continue it "
                     "or choose another name="
                 )
-            record = StudyRecord(self._next_study_id, name, direction, space, {}, {})
+            record = StudyRecord(self._next_study_id, name, directions[0], space, {}, {}, directions)
             self._next_study_id += 1
             self._studies[record.study_id] = _StudyData(record)
             self._names[name] = record.study_id
@@ -217,8 +220,9 @@ class InMemoryStorage(BaseStorage):
                 raise _state_error("report", trial.number, trial.state, "unfinished")
             self._put(data, trial.evolve(intermediate={**trial.intermediate, row[0]: row[1]}))
 
-    def finish_trial(self, trial_id, state, value=None, metadata=None, fail_reason=None):
+    def finish_trial(self, trial_id, state, value=None, metadata=None, fail_reason=None, values=None):
         state = _finished_state(state)
+        value, values = _values(value, values)
         value = _json.finite_or_none(value)
         metadata = _json.normalized(dict(metadata or {}), "metadata")
         with self._lock:
@@ -230,6 +234,7 @@ class InMemoryStorage(BaseStorage):
             finished = trial.evolve(
                 state=state,
                 value=value,
+                values=values,
                 metadata=metadata,
                 fail_reason=fail_reason,
                 datetime_complete=now,

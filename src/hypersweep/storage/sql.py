@@ -31,9 +31,11 @@ from hypersweep.storage.base import (
     StudyRecord,
     _checked_artifact,
     _creation_state,
+    _directions,
     _finished_state,
     _requeued_attrs,
     _state_error,
+    _values,
 )
 from hypersweep.storage.sql_schema import SCHEMA_VERSION, _schema, _upsert_artifact, _upsert_step
 from hypersweep.trial import Artifact, Trial, TrialState
@@ -340,11 +342,15 @@ class SQLStorage(BaseStorage):
         direction: str = "minimize",
         space: dict[str, Any] | None = None,
         load_if_exists: bool = False,
+        directions: Sequence[str] | None = None,
     ) -> StudyRecord:
         space_json = None if space is None else _json.dumps(space, "space")
+        directions = _directions(direction, directions)
+        direction = directions[0]
         insert = self._t.studies.insert().values(
             name=name,
             direction=direction,
+            directions=None if len(directions) == 1 else _json.dumps(list(directions), "directions"),
             space=space_json,
             user_attrs="{}",
             system_attrs="{}",
@@ -360,7 +366,7 @@ class SQLStorage(BaseStorage):
                     study_id = self._write(lambda conn: conn.execute(insert).inserted_primary_key[0])
                 except IntegrityError:  # another process created it in between: look again
                     continue
-                return StudyRecord(study_id, name, direction, _json.loads(space_json), {}, {})
+                return StudyRecord(study_id, name, direction, _json.loads(space_json), {}, {}, directions)
             if load_if_exists:
                 return existing
             raise DuplicatedStudyError(
@@ -530,12 +536,15 @@ class SQLStorage(BaseStorage):
         value: float | None = None,
         metadata: dict[str, Any] | None = None,
         fail_reason: str | None = None,
+        values: Sequence[float] | None = None,
     ) -> Trial:
         state = _finished_state(state)
+        value, values = _values(value, values)
         params = {
             "tid": trial_id,
             "b_state": state.value,
             "b_value": _json.finite_or_none(value),
+            "b_values": None if values is None or len(values) == 1 else _json.dumps(list(values), "values"),
             "b_metadata": _json.dumps(dict(metadata or {}), "metadata"),
             "b_reason": fail_reason,
         }
@@ -684,6 +693,7 @@ def _to_study(row: Row) -> StudyRecord:
         _json.loads(row.space),
         _json.loads(row.user_attrs, {}),
         _json.loads(row.system_attrs, {}),
+        tuple(_json.loads(row.directions, None) or (row.direction,)),
     )
 
 
@@ -693,6 +703,7 @@ def _to_trial(row: Row, intermediate: dict[int, float], artifacts: dict[str, Art
         config=_json.loads(row.config),
         state=TrialState(row.state),
         value=row.value,
+        values=_json.loads(row.objective_values, None),
         intermediate=intermediate,
         datetime_start=row.datetime_start,
         datetime_complete=row.datetime_complete,

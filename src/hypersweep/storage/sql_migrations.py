@@ -65,8 +65,18 @@ def v1_to_v2(conn: Connection, prefix: str) -> None:
             conn.execute(sa.update(s).where(s.c.study_id == study_id).values(values))
 
 
+def v2_to_v3(conn: Connection, prefix: str) -> None:
+    """Version 2 -> 3 (several objectives): studies get ``directions``, trials ``objective_values`` (JSON lists,
+    one per objective). Both stay NULL in the rows of version 2, which read as one objective: the study's
+    ``direction`` and the trial's ``value``."""
+    quote = conn.dialect.identifier_preparer.quote
+    for table, column in ((f"{prefix}studies", "directions"), (f"{prefix}trials", "objective_values")):
+        if column not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} TEXT")
+
+
 #: version -> the step that brings a database of that version to the next one
-STEPS: dict[int, Callable[[Connection, str], None]] = {1: v1_to_v2}
+STEPS: dict[int, Callable[[Connection, str], None]] = {1: v1_to_v2, 2: v2_to_v3}
 
 
 def upgrade(engine: Engine, backend: str, prefix: str, target: int) -> list[int]:

@@ -17,7 +17,7 @@ from hypersweep.storage.base import ARTIFACT_FIELD_LENGTHS, ARTIFACT_NAME_LENGTH
 from hypersweep.trial import TrialState
 
 #: Version of the table layout below; bump it (and add a step to `sql_migrations`) when the layout changes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _UNFINISHED = [s.value for s in TrialState if not s.is_finished]
 _CLAIMABLE = [TrialState.WAITING.value, TrialState.PAUSED.value]
@@ -35,7 +35,8 @@ def _schema(prefix: str) -> SimpleNamespace:
         md,
         sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(512), nullable=False, unique=True),
-        sa.Column("direction", sa.String(16), nullable=False),
+        sa.Column("direction", sa.String(16), nullable=False),  # the first objective's
+        sa.Column("directions", text),  # JSON list, one per objective; NULL: one objective (version-2 tables)
         sa.Column("space", text),
         sa.Column("user_attrs", text, nullable=False),
         sa.Column("system_attrs", text),  # NULL reads as {} (the column was added to version-1 tables)
@@ -51,7 +52,8 @@ def _schema(prefix: str) -> SimpleNamespace:
         sa.Column("number", sa.Integer, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("config", text, nullable=False),
-        sa.Column("value", sa.Double),
+        sa.Column("value", sa.Double),  # the first objective's
+        sa.Column("objective_values", text),  # JSON list, one per objective; NULL: one objective (or none)
         sa.Column("metadata", text, nullable=False),
         sa.Column("user_attrs", text, nullable=False),
         sa.Column("system_attrs", text, nullable=False),
@@ -114,6 +116,7 @@ def _prepare_statements(t: SimpleNamespace) -> None:
         .values(
             state=p("b_state"),
             value=p("b_value"),
+            objective_values=p("b_values"),
             metadata=p("b_metadata"),
             fail_reason=p("b_reason"),
             datetime_complete=p("b_now"),

@@ -264,6 +264,31 @@ class StorageConformance:
         assert finished.intermediate == {1: 2.0} and finished.number == trial.number
         assert storage.get_trial(trial.trial_id) == finished
 
+    def test_study_of_several_objectives(self, storage: BaseStorage) -> None:
+        name = _name()
+        record = storage.create_study(name, directions=["maximize", "minimize"])
+        assert record.directions == ("maximize", "minimize") and record.direction == "maximize"
+        assert storage.get_study(name).directions == ("maximize", "minimize")
+        assert [r.directions for r in storage.list_studies() if r.name == name] == [("maximize", "minimize")]
+        assert storage.create_study(_name(), direction="maximize").directions == ("maximize",)
+        with pytest.raises(ValueError, match="directions"):
+            storage.create_study(_name(), directions=[])
+
+    def test_finish_trial_with_several_values(self, storage: BaseStorage) -> None:
+        study = storage.create_study(_name(), directions=["maximize", "minimize"])
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        finished = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, values=[0.9, 12.5])
+        assert (finished.values, finished.value) == ((0.9, 12.5), 0.9)
+        assert storage.get_trial(trial.trial_id) == finished
+        (read,), _ = storage.get_trials(study.study_id)
+        assert read.values == (0.9, 12.5)
+        one = storage.create_trial(study.study_id, {"x": 2})
+        assert storage.finish_trial(one.trial_id, TrialState.COMPLETE, value=2.0).values == (2.0,)
+        bad = storage.create_trial(study.study_id, {"x": 3})
+        with pytest.raises(ValueError, match="values"):
+            storage.finish_trial(bad.trial_id, TrialState.COMPLETE, values=[1.0, float("nan")])
+        assert storage.get_trial(bad.trial_id).state == TrialState.RUNNING  # refused before any write
+
     def test_finish_pruned_and_failed(self, storage: BaseStorage, study: StudyRecord) -> None:
         pruned = storage.create_trial(study.study_id, {"x": 1})
         failed = storage.create_trial(study.study_id, {"x": 2})

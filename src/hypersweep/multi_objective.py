@@ -1,0 +1,165 @@
+"""Several objectives: dominance, non-dominated sorting, crowding distance and hypervolume.
+
+Everything here works on *losses*: an array of shape (n_points, n_objectives) where lower is better on every
+axis (`as_losses` turns objective values and their directions into that). A point dominates another when it is
+no worse on every objective and better on one; the Pareto front is the set of points nothing dominates.
+
+>>> values = [(0.9, 30.0), (0.8, 10.0), (0.7, 20.0)]          # (accuracy, latency in ms)
+>>> L = as_losses(values, ["maximize", "minimize"])
+>>> pareto_front_mask(L).tolist()                               # (0.7, 20) is beaten by (0.8, 10)
+[True, True, False]
+>>> hypervolume(L[pareto_front_mask(L)], reference=as_losses([(0.0, 50.0)], ["maximize", "minimize"])[0])
+34.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hypersweep.direction import Direction
+
+__all__ = [
+    "as_losses",
+    "crowding_distance",
+    "dominates",
+    "hypervolume",
+    "non_dominated_sort",
+    "pareto_front_mask",
+]
+
+
+def as_losses(values: Any, directions: Sequence[str | Direction]) -> np.ndarray:
+    """Objective values (rows of one value per objective) as losses: negated where the direction maximizes.
+
+    NaN (a diverged objective) becomes +inf, the worst loss.
+
+    >>> as_losses([(1.0, 2.0)], ["maximize", "minimize"]).tolist()
+    [[-1.0, 2.0]]
+    """
+    V = np.asarray(values, dtype=float)
+    if V.ndim == 1:
+        V = V.reshape(-1, len(directions))
+    if V.shape[1] != len(directions):
+        raise ValueError(f"{V.shape[1]} values per point for {len(directions)} directions")
+    signs = np.array([-Direction.of(d).sign for d in directions], dtype=float)
+    L = V * signs
+    L[np.isnan(L)] = np.inf
+    return L
+
+
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether loss vector ``a`` dominates ``b`` (no worse everywhere, better somewhere).
+
+    >>> dominates([1, 2], [1, 3]), dominates([1, 2], [1, 2]), dominates([0, 3], [1, 2])
+    (True, False, False)
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return bool(np.all(a <= b) and np.any(a < b))
+
+
+def pareto_front_mask(losses: Any) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of ``losses`` (duplicates of a front point are all kept).
+
+    >>> pareto_front_mask([[1, 2], [2, 1], [2, 2]]).tolist()
+    [True, True, False]
+    """
+    L = np.asarray(losses, dtype=float)
+    n = len(L)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    keep = np.ones(n, dtype=bool)
+    order = np.lexsort(L.T[::-1])  # by the first objective, then the next: a dominator comes first
+    for position, i in enumerate(order):
+        if not keep[i]:
+            continue
+        rest = order[position + 1:]
+        rest = rest[keep[rest]]
+        if len(rest):
+            beaten = np.all(L[i] <= L[rest], axis=1) & np.any(L[i] < L[rest], axis=1)
+            keep[rest[beaten]] = False
+    return keep
+
+
+def non_dominated_sort(losses: Any) -> np.ndarray:
+    """Rank of each row: 0 for the Pareto front, 1 for the front of what is left, and so on.
+
+    >>> non_dominated_sort([[1, 2], [2, 1], [2, 2], [3, 3]]).tolist()
+    [0, 0, 1, 2]
+    """
+    L = np.asarray(losses, dtype=float)
+    ranks = np.full(len(L), -1, dtype=int)
+    left = np.arange(len(L))
+    rank = 0
+    while len(left):
+        front = pareto_front_mask(L[left])
+        ranks[left[front]] = rank
+        left = left[~front]
+        rank += 1
+    return ranks
+
+
+def crowding_distance(losses: Any) -> np.ndarray:
+    """NSGA-II's crowding distance of each row within its set (larger: more isolated; the ends of each
+    objective get infinity), used to keep a front spread out.
+
+    >>> crowding_distance([[0, 2], [1, 1], [2, 0]]).tolist()
+    [inf, 2.0, inf]
+    """
+    L = np.asarray(losses, dtype=float)
+    n, m = L.shape if L.ndim == 2 else (len(L), 0)
+    distance = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for k in range(m):
+        order = np.argsort(L[:, k], kind="stable")
+        column = L[order, k]
+        span = column[-1] - column[0]
+        distance[order[0]] = distance[order[-1]] = np.inf
+        if not np.isfinite(span) or span <= 0:
+            continue
+        distance[order[1:-1]] += (column[2:] - column[:-2]) / span
+    return distance
+
+
+def hypervolume(losses: Any, reference: Sequence[float]) -> float:
+    """The volume dominated by the rows of ``losses`` and bounded by ``reference`` (a loss vector worse than
+    every point that counts; points not better than it on every objective add nothing). Exact: a sweep for 2
+    objectives, slices for 3 and more.
+
+    >>> hypervolume([[1, 2], [2, 1]], reference=[3, 3])
+    3.0
+    >>> hypervolume([[0, 0, 0]], reference=[1, 2, 3])
+    6.0
+    """
+    ref = np.asarray(reference, dtype=float)
+    L = np.asarray(losses, dtype=float).reshape(-1, len(ref))
+    L = L[np.all(L < ref, axis=1)]
+    if len(L) == 0:
+        return 0.0
+    L = L[pareto_front_mask(L)]
+    return float(_volume(L, ref))
+
+
+def _volume(L: np.ndarray, ref: np.ndarray) -> float:
+    if L.shape[1] == 1:
+        return float(ref[0] - L[:, 0].min())
+    if L.shape[1] == 2:
+        order = np.argsort(L[:, 0], kind="stable")
+        x, y = L[order, 0], L[order, 1]
+        best_y = np.minimum.accumulate(y)
+        right = np.append(x[1:], ref[0])
+        return float(np.sum((right - x) * (ref[1] - best_y)))
+    # slice along the last objective: between consecutive levels, the volume of the points at or below it
+    order = np.argsort(L[:, -1], kind="stable")
+    L = L[order]
+    levels = np.append(L[:, -1], ref[-1])
+    total = 0.0
+    for i in range(len(L)):
+        height = levels[i + 1] - levels[i]
+        if height > 0:
+            below = L[: i + 1, :-1]
+            total += height * _volume(below[pareto_front_mask(below)], ref[:-1])
+    return total

@@ -1,0 +1,171 @@
+"""Studies of several objectives: directions, tuple objectives, the Pareto front, hypervolume, NSGA-II, storage."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import hypersweep as hs
+from hypersweep.multi_objective import (
+    as_losses,
+    crowding_distance,
+    dominates,
+    hypervolume,
+    non_dominated_sort,
+    pareto_front_mask,
+)
+from hypersweep.samplers.nsga2 import NSGAIISampler
+from hypersweep.trial import TrialState
+
+
+# --- the geometry ------------------------------------------------------------------------------------------------
+def _brute_front(L):
+    return [not any(dominates(L[j], L[i]) for j in range(len(L)) if j != i) for i in range(len(L))]
+
+
+def _brute_volume(L, ref):
+    """Inclusion-exclusion over the boxes [p, ref]: exact for a handful of points."""
+    total = 0.0
+    for k in range(1, len(L) + 1):
+        for subset in itertools.combinations(range(len(L)), k):
+            corner = np.max(L[list(subset)], axis=0)
+            total += (-1) ** (k + 1) * float(np.prod(np.clip(ref - corner, 0, None)))
+    return total
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_front_and_hypervolume_match_brute_force(d):
+    rng = np.random.default_rng(d)
+    for _ in range(20):
+        L = rng.random((8, d)).round(1)  # rounding makes ties and duplicates
+        assert pareto_front_mask(L).tolist() == _brute_front(L)
+        ref = np.full(d, 1.2)
+        assert hypervolume(L, ref) == pytest.approx(_brute_volume(L, ref))
+
+
+def test_sorting_crowding_and_losses():
+    L = np.array([[1, 4], [2, 2], [4, 1], [3, 3], [5, 5]])
+    assert non_dominated_sort(L).tolist() == [0, 0, 0, 1, 2]
+    assert crowding_distance(L[:3]).tolist() == [math.inf, 2.0, math.inf]
+    assert as_losses([(0.5, 3.0), (float("nan"), 1.0)], ["maximize", "minimize"]).tolist() == [[-0.5, 3.0],
+                                                                                                [math.inf, 1.0]]
+    assert hypervolume([[2.0, 2.0]], reference=[1.0, 1.0]) == 0.0  # beyond the reference: nothing
+    with pytest.raises(ValueError, match="directions"):
+        as_losses([(1.0, 2.0, 3.0)], ["minimize", "minimize"])
+
+
+# --- studies -----------------------------------------------------------------------------------------------------
+def _trade_off(config):
+    x = config["x"]
+    return x, (1 - x) ** 2 + config["y"]
+
+
+def test_study_of_two_objectives_and_its_front():
+    study = hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "minimize"],
+                            sampler="random", seed=0)
+    assert study.directions == [hs.Direction.MINIMIZE, hs.Direction.MINIMIZE] and study.n_objectives == 2
+    study.optimize(_trade_off, n_trials=40, progress=False)
+    done = study.get_trials(["complete"])
+    assert len(done) == 40 and all(len(t.values) == 2 and t.value == t.values[0] for t in done)
+    front = study.best_trials
+    L = np.array([t.values for t in done])
+    expected = [t.number for t, keep in zip(done, _brute_front(L), strict=True) if keep]
+    assert [t.number for t in front] == expected and 1 < len(front) < 40
+    with pytest.raises(ValueError, match="best_trials is the Pareto front"):
+        _ = study.best_trial
+    df = study.trials_dataframe()
+    assert {"objective_0", "objective_1"} <= set(df.columns) and "objective" not in df.columns
+    assert df["objective_1"].tolist() == [t.values[1] for t in study.trials]
+
+
+def test_directions_mix_maximize_and_minimize():
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="random", seed=1)
+    study.optimize(lambda c: {"objective": (c["x"], c["x"] ** 2), "metadata": {"n": 1}}, n_trials=10,
+                   progress=False)
+    assert len(study.best_trials) == 10  # more x costs more x^2: every trial is a trade-off
+    assert study.trials[0].metadata == {"n": 1}
+    dominated = hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "maximize"], sampler="random", seed=1)
+    dominated.optimize(lambda c: (c["x"], c["x"] ** 2), n_trials=10, progress=False)
+    assert [t.config["x"] for t in dominated.best_trials] == [max(t.config["x"] for t in dominated.trials)]
+
+
+def test_wrong_number_of_values_fails_the_trial_with_the_reason():
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "maximize"], sampler="random", seed=2)
+    study.optimize(lambda c: c["x"], n_trials=2, progress=False)
+    study.optimize(lambda c: (c["x"], 1.0, 2.0), n_trials=1, progress=False)
+    study.optimize(lambda c: (c["x"], float("nan")), n_trials=1, progress=False)
+    failed = study.get_trials(["failed"])
+    assert len(failed) == 4
+    assert "returned 1 value(s) for a study of 2 objective(s) (minimize, maximize)" in failed[0].fail_reason
+    assert "returned 3 value(s)" in failed[2].fail_reason and "objective 1" in failed[3].fail_reason
+    with pytest.raises(ValueError, match="no completed trial"):
+        _ = study.best_trials
+    one = hs.create_study({"x": (0.0, 1.0)}, sampler="random", seed=2)
+    one.optimize(lambda c: (c["x"],), n_trials=3, progress=False)  # a 1-tuple for one objective is fine
+    assert one.best_trials == [one.best_trial]
+
+
+def test_clear_errors_for_what_cannot_work():
+    with pytest.raises(ValueError, match="directions"):
+        hs.create_study({"x": (0.0, 1.0)}, directions="maximize")
+    with pytest.raises(ValueError, match=r"directions\[1\]"):
+        hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "upward"])
+    with pytest.raises(ValueError, match="BOSampler optimizes one objective.*nsga2"):
+        hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="bo")
+    with pytest.raises(ValueError, match="pruning a study of several objectives"):
+        hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], scheduler="asha")
+
+
+def test_auto_sampler_and_resume_from_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path}/mo.db"
+    study = hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "minimize"],
+                            storage=url, name="mo", seed=0, artifacts=None)
+    assert isinstance(study.sampler, NSGAIISampler)
+    assert study.storage.get_study("mo").system_attrs["hs:sampler"] == "nsga2"
+    assert isinstance(hs.create_study({"x": (0.0, 1.0)}, seed=0).sampler, type(hs.samplers.get_sampler("tpe")))
+    study.optimize(_trade_off, n_trials=6, progress=False)
+    with pytest.raises(ValueError, match=r"created with directions=\['minimize', 'minimize'\]"):
+        hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "maximize"], storage=url,
+                        name="mo", resume=True, artifacts=None)
+    again = hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "minimize"],
+                            storage=url, name="mo", resume=True, seed=1, artifacts=None)
+    again.optimize(_trade_off, n_trials=4, progress=False)
+    loaded = hs.load_study("mo", storage=url)
+    assert loaded.n_objectives == 2 and len(loaded.trials) == 10
+    assert [t.values for t in loaded.trials] == [t.values for t in again.trials]
+
+
+# --- NSGA-II -----------------------------------------------------------------------------------------------------
+def _zdt1(config):
+    x = np.array([config[f"x{i}"] for i in range(5)])
+    g = 1 + 9 * x[1:].mean()
+    return float(x[0]), float(g * (1 - math.sqrt(x[0] / g)))
+
+
+def _zdt1_volume(sampler, seed, n_trials=250):
+    study = hs.create_study({f"x{i}": (0.0, 1.0) for i in range(5)}, directions=["minimize", "minimize"],
+                            sampler=sampler, seed=seed)
+    study.optimize(_zdt1, n_trials=n_trials, progress=False)
+    return hypervolume([t.values for t in study.best_trials], reference=[1.1, 11.0])
+
+
+def test_nsga2_and_tpe_beat_random_on_zdt1():
+    rand = [_zdt1_volume("random", s) for s in range(3)]
+    nsga = [_zdt1_volume(NSGAIISampler(population_size=30, seed=s), s) for s in range(3)]
+    tpe = [_zdt1_volume("tpe", s, n_trials=120) for s in range(3)]
+    assert np.median(nsga) > np.median(rand) and np.median(tpe) > np.median(rand), (nsga, tpe, rand)
+
+
+def test_nsga2_handles_integers_and_categories_and_checks_its_options():
+    study = hs.create_study({"n": hs.Int(1, 8), "act": hs.Categorical(["a", "b", "c"]), "x": (0.0, 1.0)},
+                            directions=["minimize", "maximize"], sampler=NSGAIISampler(population_size=6, seed=0))
+    study.optimize(lambda c: (c["n"] + c["x"], float(c["act"] == "b") + c["x"]), n_trials=30, progress=False)
+    configs = [t.config for t in study.trials]
+    assert all(isinstance(c["n"], int) and 1 <= c["n"] <= 8 and c["act"] in "abc" for c in configs)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    for bad in ({"population_size": 1}, {"crossover_prob": 1.5}, {"eta_mutation": 0}):
+        with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
+            NSGAIISampler(**bad)
