@@ -1,5 +1,6 @@
 """Several objectives: median hypervolume of hypersweep's samplers against Optuna's (NSGA-II, TPE) and random, in
-one run, on ZDT1, ZDT2 (2 objectives, 10 parameters) and DTLZ2 (3 objectives, 7 parameters).
+one run, on ZDT1, ZDT2 (2 objectives, 10 parameters), DTLZ2 (3 objectives, 7 parameters) and BNH (2 objectives,
+2 parameters, 2 constraints: only feasible trials count, and every trial of our returned front must be feasible).
 
 Hypervolumes are computed by the same function (`hypersweep.multi_objective.hypervolume`) for every method, with a
 fixed reference point per problem; higher is better. Prints, per problem and budget, each method's median over the
@@ -40,34 +41,64 @@ def dtlz2(x: np.ndarray) -> tuple[float, float, float]:
     return ((1 + g) * math.cos(a) * math.cos(b), (1 + g) * math.cos(a) * math.sin(b), (1 + g) * math.sin(a))
 
 
-#: name -> (function, number of parameters, reference point)
-PROBLEMS: dict[str, tuple[Callable[[np.ndarray], tuple[float, ...]], int, list[float]]] = {
-    "ZDT1": (zdt1, 10, [1.1, 11.0]),
-    "ZDT2": (zdt2, 10, [1.1, 11.0]),
-    "DTLZ2": (dtlz2, 7, [2.5, 2.5, 2.5]),
+def bnh(x: np.ndarray) -> tuple[float, float]:
+    a, b = 5 * x[0], 3 * x[1]  # x in [0, 5], y in [0, 3]
+    return 4 * a * a + 4 * b * b, (a - 5) ** 2 + (b - 5) ** 2
+
+
+def bnh_constraints(x: np.ndarray) -> list[float]:
+    a, b = 5 * x[0], 3 * x[1]
+    return [(a - 5) ** 2 + b * b - 25, 7.7 - (a - 8) ** 2 - (b + 3) ** 2]
+
+
+#: name -> (function, number of parameters, reference point, constraints or None)
+PROBLEMS: dict[str, tuple[Callable[[np.ndarray], tuple[float, ...]], int, list[float], Callable | None]] = {
+    "ZDT1": (zdt1, 10, [1.1, 11.0], None),
+    "ZDT2": (zdt2, 10, [1.1, 11.0], None),
+    "DTLZ2": (dtlz2, 7, [2.5, 2.5, 2.5], None),
+    "BNH": (bnh, 2, [140.0, 50.0], bnh_constraints),
 }
+INFEASIBLE = (math.inf,)  # what a run returns for an infeasible trial: no hypervolume
+
+
+def _counted(values: tuple[float, ...], constraints: list[float] | None) -> tuple[float, ...]:
+    return values if constraints is None or all(c <= 0 for c in constraints) else INFEASIBLE * len(values)
 
 
 def ours(sampler: str, problem: str, seed: int, n_trials: int) -> list[tuple[float, ...]]:
-    fn, d, ref = PROBLEMS[problem]
-    n_obj = len(ref)
-    study = hs.create_study({f"x{i}": (0.0, 1.0) for i in range(d)}, directions=["minimize"] * n_obj,
+    fn, d, ref, constraints = PROBLEMS[problem]
+    study = hs.create_study({f"x{i}": (0.0, 1.0) for i in range(d)}, directions=["minimize"] * len(ref),
                             sampler=sampler, seed=seed)
-    study.optimize(lambda c: fn(np.array([c[f"x{i}"] for i in range(d)])), n_trials=n_trials, progress=False)
-    return [t.values for t in study.trials if t.values is not None]
+
+    def objective(config: dict) -> dict:
+        x = np.array([config[f"x{i}"] for i in range(d)])
+        return {"objective": fn(x), **({"constraints": constraints(x)} if constraints else {})}
+
+    study.optimize(objective, n_trials=n_trials, progress=False)
+    if constraints is not None:
+        assert all(t.feasible for t in study.best_trials), "an infeasible trial on the returned front"
+    return [_counted(t.values, list(t.constraints) if t.constraints else None)
+            for t in study.trials if t.values is not None]
 
 
 def optuna_run(sampler: str, problem: str, seed: int, n_trials: int) -> list[tuple[float, ...]]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    fn, d, ref = PROBLEMS[problem]
-    make = {"nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed),
-            "tpe": lambda: optuna.samplers.TPESampler(seed=seed)}[sampler]
+    fn, d, ref, constraints = PROBLEMS[problem]
+    options = {"constraints_func": lambda t: t.user_attrs["c"]} if constraints else {}
+    make = {"nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed, **options),
+            "tpe": lambda: optuna.samplers.TPESampler(seed=seed, **options)}[sampler]
     study = optuna.create_study(directions=["minimize"] * len(ref), sampler=make())
-    study.optimize(lambda t: fn(np.array([t.suggest_float(f"x{i}", 0.0, 1.0) for i in range(d)])),
-                   n_trials=n_trials)
-    return [tuple(t.values) for t in study.trials if t.values is not None]
+
+    def objective(trial: optuna.Trial) -> tuple[float, ...]:
+        x = np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(d)])
+        if constraints:
+            trial.set_user_attr("c", constraints(x))
+        return fn(x)
+
+    study.optimize(objective, n_trials=n_trials)
+    return [_counted(tuple(t.values), t.user_attrs.get("c")) for t in study.trials if t.values is not None]
 
 
 METHODS: dict[str, Callable[[str, int, int], list[tuple[float, ...]]]] = {
@@ -100,7 +131,8 @@ def main() -> None:
                 values = run(problem, seed, top)
                 seconds[method] += time.perf_counter() - start
                 for budget in args.budgets:
-                    volumes[method][budget].append(hypervolume(np.array(values[:budget]), ref))
+                    points = np.array([v for v in values[:budget] if v[0] != math.inf]).reshape(-1, len(ref))
+                    volumes[method][budget].append(hypervolume(points, ref))
         print(f"\n{problem} (reference point {ref}), {args.seeds} seeds: median hypervolume")
         for budget in args.budgets:
             medians = {m: statistics.median(v[budget]) for m, v in volumes.items()}

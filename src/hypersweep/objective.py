@@ -79,6 +79,7 @@ class TrialHandle:
         self._artifacts = artifacts
         self._decision = _CONTINUE
         self._saved: dict[str, Artifact] = {}  # what this run saved, by name
+        self._constraints: list[float] | None = None  # set_constraints
 
     def bind(self, channel: Any) -> None:
         """Route reports through ``channel`` (None: reports are not forwarded anywhere)."""
@@ -164,6 +165,14 @@ class TrialHandle:
         if saved is None:
             raise LookupError(f"trial {self.number} saved no artifact named {name!r} in this run")
         return self._load(saved)
+
+    def set_constraints(self, constraints: Any) -> None:
+        """Record this trial's constraint values (feasible when each is <= 0), as returning
+        ``{"objective": ..., "constraints": [...]}`` does; e.g. ``trial.set_constraints([latency - 0.010])``."""
+        values, problem = _constraints(constraints)
+        if problem:
+            raise ValueError(f"set_constraints: {problem}")
+        self._constraints = values
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Store a JSON value on the trial (``trial.user_attrs[key]`` in the study), e.g. a model size."""
@@ -251,6 +260,11 @@ def interpret_result(result: Any) -> Outcome:
             )
         extra = {k: v for k, v in result.items() if k not in ("objective", "metadata")}
         metadata = _jsonable({**extra, **dict(result.get("metadata") or {})})
+        if "constraints" in result:
+            constraints, problem = _constraints(result["constraints"])
+            if problem:
+                return Outcome(TrialState.FAILED, metadata=metadata, fail_reason=problem)
+            metadata["constraints"] = constraints
         result = result["objective"]
     if isinstance(result, (tuple, list)) or (type(result).__module__ == "numpy" and getattr(result, "ndim", 0) == 1
                                              and getattr(result, "size", 0) > 1):
@@ -271,6 +285,20 @@ def interpret_result(result: Any) -> Outcome:
     if not math.isfinite(value):
         return Outcome(TrialState.FAILED, metadata=metadata, fail_reason=f"objective returned {value}")
     return Outcome(TrialState.COMPLETE, value=value, metadata=metadata)
+
+
+def _constraints(given: Any) -> tuple[list[float], str | None]:
+    """Constraint values as a list of floats, or the reason they cannot be (each must be a finite number)."""
+    items = given.tolist() if hasattr(given, "tolist") else given
+    if not isinstance(items, (list, tuple)):
+        items = [items]
+    try:
+        values = [float(c) for c in items]
+    except (TypeError, ValueError):
+        values = []
+    if not values or not all(math.isfinite(c) for c in values):
+        return [], f"constraints must be finite numbers (feasible when each is <= 0), got {given!r:.80}"
+    return values, None
 
 
 def _several(results: list[Any], metadata: dict[str, Any]) -> Outcome:
@@ -339,6 +367,8 @@ def run_trial(objective: Any, handle: TrialHandle, pass_trial: bool) -> Outcome:
         outcome = interpret_result(result)
         if outcome.state is TrialState.FAILED and handle.decision != _CONTINUE:
             outcome = Outcome(TrialState.PRUNED, metadata=outcome.metadata)  # stopped, then returned e.g. inf
+    if handle._constraints is not None and "constraints" not in outcome.metadata:
+        outcome.metadata = {**outcome.metadata, "constraints": handle._constraints}
     if outcome.state in (TrialState.COMPLETE, TrialState.PRUNED) and handle.decision != _CONTINUE:
         outcome.state = TrialState.PAUSED if handle.decision == _PAUSE else TrialState.PRUNED
     outcome.worker_start, outcome.worker_end = start, datetime.now()

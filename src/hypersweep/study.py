@@ -166,8 +166,8 @@ class Study:
 
     @property
     def best_trial(self) -> Trial:
-        """The COMPLETE trial with the best value; ValueError while there is none, and in a study of several
-        objectives (its best trials are `best_trials`, the Pareto front)."""
+        """The feasible COMPLETE trial with the best value; ValueError while there is none, and in a study of
+        several objectives (its best trials are `best_trials`, the Pareto front)."""
         if self.n_objectives > 1:
             raise ValueError(
                 f"study {self.name!r} has {self.n_objectives} objectives, so no single best trial: "
@@ -181,7 +181,8 @@ class Study:
     @property
     def best_trials(self) -> list[Trial]:
         """The Pareto front: the COMPLETE trials that no other beats on every objective, by number (with one
-        objective, the trials of the best value); ValueError while there is none.
+        objective, the trials of the best value); only feasible trials count (those whose constraints are all
+        <= 0, and those without constraints). ValueError while there is none.
 
         >>> import hypersweep as hs
         >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], sampler="random", seed=0)
@@ -196,7 +197,8 @@ class Study:
         return [t for t, keep in zip(done, pareto_front_mask(losses), strict=True) if keep]
 
     def _completed(self) -> list[Trial]:
-        """The COMPLETE trials with a value for every objective, by number; ValueError while there is none."""
+        """The feasible COMPLETE trials with a value for every objective, by number; ValueError while there is
+        none (saying so when trials completed but every one violates a constraint)."""
         self._sync()
         n = self.n_objectives
         with self._lock:
@@ -204,7 +206,15 @@ class Study:
                     and t.values is not None and len(t.values) == n]
         if not done:
             raise ValueError(f"study {self.name!r} has no completed trial yet; run study.optimize(...) first")
-        return sorted(done, key=lambda t: t.number)
+        feasible = [t for t in done if t.feasible]
+        if not feasible:
+            closest = min(done, key=lambda t: (t.violation, t.number))
+            raise ValueError(
+                f"study {self.name!r}: none of its {len(done)} completed trials is feasible (every one has a "
+                f"constraint > 0); the closest is trial {closest.number}, off by {closest.violation:.4g}. Run more "
+                "trials, or relax the constraints"
+            )
+        return sorted(feasible, key=lambda t: t.number)
 
     @property
     def best_value(self) -> float:

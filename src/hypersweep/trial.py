@@ -152,6 +152,23 @@ class Trial:
         """The largest step reported (None before any report); computed once, trials being immutable."""
         return max(self.intermediate) if self.intermediate else None
 
+    @cached_property
+    def constraints(self) -> tuple[float, ...] | None:
+        """The constraint values the objective returned (``{"objective": ..., "constraints": [c1, ...]}`` or
+        ``trial.set_constraints``); the trial is feasible when every one is <= 0. None when it gave none."""
+        given = self.metadata.get("constraints")
+        return None if given is None else tuple(float(c) for c in given)
+
+    @property
+    def violation(self) -> float:
+        """How far the trial is from feasible: the sum of its positive constraint values (0 when feasible)."""
+        return 0.0 if self.constraints is None else float(sum(max(c, 0.0) for c in self.constraints))
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every constraint holds (c <= 0); True for a trial without constraints."""
+        return self.violation == 0.0
+
     @property
     def has_value(self) -> bool:
         return self.value is not None and math.isfinite(self.value)

@@ -169,3 +169,64 @@ def test_nsga2_handles_integers_and_categories_and_checks_its_options():
     for bad in ({"population_size": 1}, {"crossover_prob": 1.5}, {"eta_mutation": 0}):
         with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
             NSGAIISampler(**bad)
+
+
+# --- constraints -------------------------------------------------------------------------------------------------
+def _constrained(config):
+    """Two objectives, and x + y <= 1 (feasible when the constraint value is <= 0)."""
+    x, y = config["x"], config["y"]
+    return {"objective": (x, y + (1 - x) ** 2), "constraints": [0.6 - x - y]}
+
+
+@pytest.mark.parametrize("sampler", ["nsga2", "tpe", "random"])
+def test_the_front_holds_feasible_trials_only(sampler):
+    study = hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "minimize"],
+                            sampler=NSGAIISampler(population_size=10, seed=0) if sampler == "nsga2" else sampler,
+                            seed=0)
+    study.optimize(_constrained, n_trials=60, progress=False)
+    done = study.get_trials(["complete"])
+    assert any(not t.feasible for t in done) and any(t.feasible for t in done)
+    front = study.best_trials
+    assert front and all(t.feasible and t.constraints[0] <= 0 for t in front)
+    feasible = [t for t in done if t.feasible]
+    L = np.array([t.values for t in feasible])
+    assert [t.number for t in front] == [t.number for t, keep in zip(feasible, _brute_front(L), strict=True) if keep]
+
+
+def test_samplers_read_infeasible_trials_as_bad():
+    from hypersweep.samplers._cube import _EncodingCache, _split_history, _split_history_several
+    from hypersweep.samplers.nsga2 import _elite_order
+    from hypersweep.space import Space
+
+    space = Space({"x": (0.0, 1.0)})
+    trials = [hs.Trial(i, {"x": i / 4}, TrialState.COMPLETE, values=(float(i), 4.0 - i),
+                       metadata={"constraints": [0.5 - i]}) for i in range(4)]  # trial 0 is infeasible
+    X, y, X_bad = _split_history(space, trials, "minimize", _EncodingCache())
+    assert X.ravel().tolist() == [0.25, 0.5, 0.75] and X_bad.ravel().tolist() == [0.0]
+    X, y, X_bad = _split_history_several(space, trials, ["minimize", "minimize"], _EncodingCache())
+    assert len(y) == 3 and X_bad.ravel().tolist() == [0.0]
+    losses = np.array([t.values for t in trials])
+    assert _elite_order(losses)[-1] != 0  # without constraints trial 0 is on the front
+    assert _elite_order(losses, np.array([t.violation for t in trials]))[-1] == 0
+
+
+def test_constraints_through_the_trial_and_clear_errors():
+    def objective(config, trial):
+        trial.set_constraints([config["x"] - 0.5])
+        return config["x"]
+
+    study = hs.create_study({"x": (0.0, 1.0)}, direction="maximize", sampler="random", seed=0)
+    study.optimize(objective, n_trials=20, progress=False)
+    assert study.best_trial.constraints[0] <= 0
+    assert study.best_value == max(t.value for t in study.trials if t.feasible) <= 0.5
+    never = hs.create_study({"x": (0.0, 1.0)}, sampler="random", seed=0)
+    never.optimize(lambda c: {"objective": c["x"], "constraints": [1.0 + c["x"]]}, n_trials=3, progress=False)
+    with pytest.raises(ValueError, match="none of its 3 completed trials is feasible.*closest is trial"):
+        _ = never.best_trial
+    bad = hs.create_study({"x": (0.0, 1.0)}, sampler="random", seed=0)
+    bad.optimize(lambda c: {"objective": c["x"], "constraints": ["low"]}, n_trials=1, progress=False)
+    assert "constraints must be finite numbers" in bad.trials[0].fail_reason
+    from hypersweep.objective import TrialHandle
+
+    with pytest.raises(ValueError, match="set_constraints"):
+        TrialHandle.set_constraints(bad.ask(), [float("nan")])

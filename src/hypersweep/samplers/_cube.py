@@ -94,14 +94,16 @@ def _stack(rows: list[np.ndarray], n_dims: int) -> np.ndarray:
 def _split_history(
     space: Space, trials: Sequence[Trial], direction: str, cache: _EncodingCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, losses) of COMPLETE trials with a value, and the points of PRUNED and PAUSED trials (good or not,
-    they stopped)."""
+    """(X, losses) of COMPLETE feasible trials with a value, and the points of PRUNED and PAUSED trials (good
+    or not, they stopped) and of infeasible ones (their constraints > 0)."""
     cache._use(space)
     X, y, X_pruned = [], [], []
     complete, pruned, paused, isfinite = TrialState.COMPLETE, TrialState.PRUNED, TrialState.PAUSED, math.isfinite
     for t in trials:  # one pass: this loop is most of an ask's cost at thousands of trials
         if t.state is complete:
-            if t.value is not None and isfinite(t.value):
+            if t.metadata and "constraints" in t.metadata and not t.feasible:
+                X_pruned.append(cache.row(space, t))  # an infeasible trial is a bad observation
+            elif t.value is not None and isfinite(t.value):
                 X.append(cache.row(space, t))
                 y.append(t.value)
         elif t.state is pruned or t.state is paused:
@@ -124,7 +126,9 @@ def _split_history_several(
     n = len(directions)
     for t in trials:
         if t.state is TrialState.COMPLETE:
-            if t.values is not None and len(t.values) == n:
+            if not t.feasible:
+                X_pruned.append(cache.row(space, t))
+            elif t.values is not None and len(t.values) == n:
                 X.append(cache.row(space, t))
                 values.append(t.values)
         elif t.state.stopped_early:

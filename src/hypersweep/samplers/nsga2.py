@@ -2,9 +2,11 @@
 workers: every proposal breeds two parents drawn from the current elite, so no worker waits for a generation.
 
 The elite is the best ``population_size`` completed trials by non-dominated rank, then crowding distance
-(`hypersweep.multi_objective`). Parents are picked by binary tournament on the same order; children are made
-in the unit cube of the space: simulated binary crossover and polynomial mutation on ranges (integers are
-rounded by the space), a uniform pick from either parent and a random reset on categorical parameters.
+(`hypersweep.multi_objective`); with constraints, feasible trials come before infeasible ones, which are
+ordered by how much they violate (Deb's constrained domination). Parents are picked by binary tournament on
+the same order; children are made in the unit cube of the space: simulated binary crossover and polynomial
+mutation on ranges (integers are rounded by the space), a uniform pick from either parent and a random reset on
+categorical parameters.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class NSGAIISampler(BaseSampler):
         if len(done) < self.population_size or not space.dims:
             return space.sample(self.rng)
         X = space.encode_many([t.config for t in done])
-        order = _elite_order(as_losses([t.values for t in done], directions))
+        order = _elite_order(as_losses([t.values for t in done], directions), np.array([t.violation for t in done]))
         elite = order[: self.population_size]  # positions in `done`, best first
         a, b = (self._tournament(elite) for _ in range(2))
         categorical = np.array([isinstance(space[n], Categorical) for n in space.dims])
@@ -119,12 +121,20 @@ class NSGAIISampler(BaseSampler):
         return f"NSGAIISampler(population_size={self.population_size}, seed={self.seed!r})"
 
 
-def _elite_order(losses: np.ndarray) -> np.ndarray:
-    """Positions of ``losses`` from best to worst: by non-dominated rank, then by crowding within the rank
-    (most isolated first), then by position (older first)."""
-    ranks = non_dominated_sort(losses)
-    crowd = np.zeros(len(losses))
-    for r in np.unique(ranks):
-        members = np.flatnonzero(ranks == r)
-        crowd[members] = crowding_distance(losses[members])
-    return np.lexsort((np.arange(len(losses)), -crowd, ranks))
+def _elite_order(losses: np.ndarray, violation: np.ndarray | None = None) -> np.ndarray:
+    """Positions of ``losses`` from best to worst: feasible trials first (Deb's constrained domination), by
+    non-dominated rank, then by crowding within the rank (most isolated first), then by position (older first);
+    then the infeasible ones, the least violating first."""
+    n = len(losses)
+    violation = np.zeros(n) if violation is None else violation
+    feasible = np.flatnonzero(violation <= 0)
+    ranks = np.zeros(n)
+    crowd = np.zeros(n)
+    if len(feasible):
+        ranks[feasible] = non_dominated_sort(losses[feasible])
+        for r in np.unique(ranks[feasible]):
+            members = feasible[ranks[feasible] == r]
+            crowd[members] = crowding_distance(losses[members])
+    infeasible = violation > 0
+    ranks[infeasible] = n + violation[infeasible] / (1.0 + violation.max())  # after every feasible rank
+    return np.lexsort((np.arange(n), -crowd, ranks))
