@@ -5,9 +5,12 @@ Each session uses a unique table prefix and drops its tables at the end, so para
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,21 @@ MYSQL_URL = os.environ.get("HYPERSWEEP_TEST_MYSQL_URL", "mysql+pymysql://root@12
 # data/ holds the committed old-release study files and the scripts that wrote them: never collect (import)
 # those scripts, as --doctest-modules would: importing one rewrites its file.
 collect_ignore = ["data"]
+
+
+@pytest.fixture
+def private_copy(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """``private_copy(committed)``: a copy of a committed old-release study file in ``tmp_path``; the committed
+    file itself is never opened, and is checked unchanged after the test."""
+    copied: list[tuple[Path, str]] = []
+
+    def copy(committed: Path) -> Path:
+        copied.append((committed, hashlib.sha256(committed.read_bytes()).hexdigest()))
+        return Path(shutil.copyfile(committed, tmp_path / committed.name))
+
+    yield copy
+    for committed, before in copied:
+        assert hashlib.sha256(committed.read_bytes()).hexdigest() == before, f"{committed.name} was modified"
 
 
 def _server_storage(url: str) -> Iterator[SQLStorage]:

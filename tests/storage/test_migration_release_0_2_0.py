@@ -4,10 +4,7 @@ of several objectives then lives beside the old ones in the same file."""
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +16,10 @@ from hypersweep.trial import TrialState
 RELEASE_0_2_0 = Path(__file__).with_name("data") / "release-0.2.0.sqlite"
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture
-def release_copy(tmp_path: Path) -> Iterator[Path]:
-    before = _digest(RELEASE_0_2_0)
-    copy = tmp_path / "release-0.2.0.sqlite"
-    shutil.copyfile(RELEASE_0_2_0, copy)
-    yield copy
-    assert _digest(RELEASE_0_2_0) == before, "the committed release-0.2.0.sqlite was modified"
+def release_copy(private_copy) -> Path:
+    """A private copy of the committed release-0.2.0 study file."""
+    return private_copy(RELEASE_0_2_0)
 
 
 def _raw(path: Path) -> dict:

@@ -6,12 +6,10 @@ The version-1 tables are frozen below (as release 0.1.0 created them), never tak
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -84,18 +82,10 @@ def _v1_tables(prefix: str) -> sa.MetaData:
     return md
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture
-def release_copy(tmp_path: Path) -> Iterator[Path]:
-    """A private copy of the committed release-0.1.0 study file (the committed file itself is never opened)."""
-    before = _digest(RELEASE_0_1_0)
-    copy = tmp_path / "release-0.1.0.sqlite"
-    shutil.copyfile(RELEASE_0_1_0, copy)
-    yield copy
-    assert _digest(RELEASE_0_1_0) == before, "the committed release-0.1.0.sqlite was modified"
+def release_copy(private_copy) -> Path:
+    """A private copy of the committed release-0.1.0 study file."""
+    return private_copy(RELEASE_0_1_0)
 
 
 def _raw_v1(path: Path) -> dict[str, Any]:
