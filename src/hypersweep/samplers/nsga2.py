@@ -64,6 +64,8 @@ class NSGAIISampler(BaseSampler):
         self.population_size = population_size
         self.crossover_prob, self.mutation_prob = crossover_prob, mutation_prob
         self.eta_crossover, self.eta_mutation = eta_crossover, eta_mutation
+        self._elite: list[int] = []  # trial numbers of the elite, best first
+        self._seen: set[int] = set()  # completed trials already weighed for the elite
 
     def ask(self, space: Space, trials: Sequence[Trial], pending: Sequence[dict[str, Any]], direction: Any):
         directions = [direction] if isinstance(direction, str) else list(direction)
@@ -71,18 +73,27 @@ class NSGAIISampler(BaseSampler):
                 and len(t.values) == len(directions)]
         if len(done) < self.population_size or not space.dims:
             return space.sample(self.rng)
-        X = space.encode_many([t.config for t in done])
-        order = _elite_order(as_losses([t.values for t in done], directions), np.array([t.violation for t in done]))
-        elite = order[: self.population_size]  # positions in `done`, best first
-        a, b = (self._tournament(elite) for _ in range(2))
+        # (mu + lambda) elitism: a trial that left the elite never comes back, so only the elite and the trials
+        # completed since the last proposal are ranked (population_size + new ones, not every trial)
+        by_number = {t.number: t for t in done}
+        if any(n not in by_number for n in self._elite):  # another study's history: start over
+            self._elite, self._seen = [], set()
+        new = [t for t in done if t.number not in self._seen]
+        pool = [by_number[n] for n in self._elite] + new
+        self._seen.update(t.number for t in new)
+        order = _elite_order(as_losses([t.values for t in pool], directions), np.array([t.violation for t in pool]))
+        elite = [pool[i] for i in order[: self.population_size]]
+        self._elite = [t.number for t in elite]
+        X = space.encode_many([t.config for t in elite])
+        a, b = (self._tournament(len(elite)) for _ in range(2))
         categorical = np.array([isinstance(space[n], Categorical) for n in space.dims])
         child = self._cross(X[a], X[b], categorical) if self.rng.random() < self.crossover_prob else X[a].copy()
         return space.decode(self._mutate(child, categorical))
 
-    def _tournament(self, elite: np.ndarray) -> int:
-        """The better (earlier in the elite's order) of two members drawn at random."""
-        i, j = self.rng.choice(len(elite), size=2, replace=len(elite) < 2)
-        return int(elite[min(i, j)])
+    def _tournament(self, size: int) -> int:
+        """The better (earlier in the elite's order) of two members of an elite of ``size`` drawn at random."""
+        i, j = self.rng.choice(size, size=2, replace=size < 2)
+        return int(min(i, j))
 
     def _cross(self, x: np.ndarray, y: np.ndarray, categorical: np.ndarray) -> np.ndarray:
         """Simulated binary crossover on ranges (each with probability 1/2), a uniform pick on categories."""
