@@ -24,7 +24,7 @@ from hypersweep.direction import Direction
 from hypersweep.execution.channel import LocalChannel
 from hypersweep.history import TrialHistory
 from hypersweep.objective import Outcome, TrialHandle, _ArtifactSink, _check_step, interpret_result
-from hypersweep.samplers import BaseSampler, get_sampler, resolve_auto
+from hypersweep.samplers import BaseSampler, get_sampler
 from hypersweep.schedulers import BaseScheduler, Decision, get_scheduler
 from hypersweep.space import Space
 from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, TrialAlreadyFinished, get_storage
@@ -383,6 +383,9 @@ class Study:
                 goal = self.direction.value if self.n_objectives == 1 else [d.value for d in self.directions]
                 config = self.sampler.ask(self.space, self._history.settled(), pending, goal)
             config = self.space.validate(config)
+            chosen = getattr(self.sampler, "current", None)  # which sampler "auto" asked
+            if chosen is not None:
+                system_attrs = {**system_attrs, "sampler": chosen}
         return self.storage.create_trial(
             self.study_id, config, TrialState.RUNNING, system_attrs=system_attrs, worker=self.worker_id
         )
@@ -635,8 +638,9 @@ def create_study(
 
     ``directions=["maximize", "minimize"]`` (instead of ``direction``) makes a study of several objectives:
     the objective returns one value per direction (a tuple, or ``{"objective": (...)}``) and
-    `Study.best_trials` is the Pareto front. ``sampler="auto"`` (the default) is TPE for one objective and
-    NSGA-II for several; the choice is recorded in the study's system attributes ("hs:sampler").
+    `Study.best_trials` is the Pareto front. ``sampler="auto"`` (the default, `samplers.auto.AutoSampler`) is
+    TPE for one objective; for several, TPE for the first 100 completed trials and NSGA-II after; each trial
+    records which one proposed it (system attribute "sampler").
 
     ``storage`` is None (in memory), a SQLAlchemy URL ("sqlite:///results.db", "postgresql://...",
     "mysql+pymysql://...") or a storage object. With ``resume=True`` an existing study of that ``name``
@@ -655,8 +659,6 @@ def create_study(
     """
     chosen = _check_directions(direction, directions)
     direction, names = chosen[0], [d.value for d in chosen]
-    auto = sampler is None or (isinstance(sampler, str) and sampler.lower() == "auto")
-    sampler = resolve_auto(sampler, len(chosen))
     space, starting_points = _as_space(problem)
     if len(space.dims) == 0 and len(space) == 0:
         raise ValueError("the search space is empty; add at least one parameter")
@@ -702,9 +704,6 @@ def create_study(
         retention=retention,
         directions=names,
     )
-    if auto:
-        logger.info("study %r: sampler='auto' chose %r (%d objective(s))", name, sampler, len(names))
-        backend.set_study_attr(record.study_id, "hs:sampler", sampler, only_if_absent=True, system=True)
     if artifacts is not None:
         backend.set_study_attr(record.study_id, _ARTIFACTS_ATTR, study.artifacts.url, only_if_absent=True,
                                system=True)
@@ -842,6 +841,6 @@ def load_study(
     backend = get_storage(storage)
     record = backend.get_study(name)
     space = Space.from_dict(record.space or {})
-    sampler = get_sampler(resolve_auto(sampler, len(record.directions)), seed=seed)
+    sampler = get_sampler(sampler, seed=seed)
     return Study(backend, record.study_id, name, record.direction, space, sampler, get_scheduler(scheduler),
                  artifacts=_artifact_store(artifacts, backend, record), directions=list(record.directions))

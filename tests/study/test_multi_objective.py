@@ -123,10 +123,15 @@ def test_auto_sampler_and_resume_from_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path}/mo.db"
     study = hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "minimize"],
                             storage=url, name="mo", seed=0, artifacts=None)
-    assert isinstance(study.sampler, NSGAIISampler)
-    assert study.storage.get_study("mo").system_attrs["hs:sampler"] == "nsga2"
-    assert isinstance(hs.create_study({"x": (0.0, 1.0)}, seed=0).sampler, type(hs.samplers.get_sampler("tpe")))
+    from hypersweep.samplers.auto import AutoSampler
+
+    assert isinstance(study.sampler, AutoSampler)
+    study.sampler.evolve_after = 4  # TPE for the first 4 completed trials, NSGA-II after
     study.optimize(_trade_off, n_trials=6, progress=False)
+    assert [t.system_attrs["sampler"] for t in study.trials] == ["tpe"] * 4 + ["nsga2"] * 2
+    one = hs.create_study({"x": (0.0, 1.0)}, seed=0)
+    one.optimize(lambda c: c["x"], n_trials=2, progress=False)
+    assert one.sampler.current == "tpe" and one.trials[0].system_attrs["sampler"] == "tpe"
     with pytest.raises(ValueError, match=r"created with directions=\['minimize', 'minimize'\]"):
         hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "maximize"], storage=url,
                         name="mo", resume=True, artifacts=None)

@@ -20,7 +20,6 @@ __all__ = [
     "available_samplers",
     "completed_xy",
     "get_sampler",
-    "resolve_auto",
 ]
 
 # name -> "module:Class" (imported on first use), plus default keyword arguments
@@ -34,18 +33,8 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "bo-rf": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "rf"}),
     "bo-et": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "et"}),
     "nsga2": ("hypersweep.samplers.nsga2:NSGAIISampler", {}),
+    "auto": ("hypersweep.samplers.auto:AutoSampler", {}),
 }
-
-
-def resolve_auto(sampler: Any, n_objectives: int) -> Any:
-    """What ``sampler="auto"`` (the default) means for a study: TPE for one objective, NSGA-II for several.
-
-    >>> resolve_auto("auto", 2), resolve_auto("auto", 1), resolve_auto("random", 2)
-    ('nsga2', 'tpe', 'random')
-    """
-    if sampler is None or (isinstance(sampler, str) and sampler.lower() == "auto"):
-        return "nsga2" if n_objectives > 1 else "tpe"
-    return sampler
 
 
 def available_samplers() -> list[str]:
@@ -54,7 +43,7 @@ def available_samplers() -> list[str]:
     >>> "tpe" in available_samplers()
     True
     """
-    return ["auto", *_REGISTRY]
+    return list(_REGISTRY)
 
 
 def get_sampler(sampler: str | BaseSampler | None = None, seed: int | None = None, **kwargs: Any) -> BaseSampler:
@@ -63,7 +52,8 @@ def get_sampler(sampler: str | BaseSampler | None = None, seed: int | None = Non
     >>> get_sampler("random", seed=0)
     RandomSampler(seed=0)
     """
-    sampler = resolve_auto(sampler, 1)
+    if sampler is None:
+        sampler = "auto"
     if isinstance(sampler, BaseSampler):
         return sampler
     if not isinstance(sampler, str) or sampler.lower() not in _REGISTRY:

@@ -1,0 +1,68 @@
+"""``sampler="auto"``, the default: a sampler that picks another by what it sees.
+
+- one objective: TPE (``"tpe"``);
+- several objectives: TPE (ordered by non-dominated rank) while fewer than ``evolve_after`` trials have
+  completed — a model learns more from few evaluations than two generations of evolution do — then NSGA-II
+  (``"nsga2"``), which goes on from everything completed so far (its first elite is picked from the TPE trials).
+
+The choice is logged when it changes, kept in `current`, and recorded on each trial it proposes (system
+attribute ``"sampler"``), so a study says which sampler proposed what.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from hypersweep._validation import check_int
+from hypersweep.samplers.base import BaseSampler
+from hypersweep.space import Space
+from hypersweep.trial import Trial, TrialState
+
+__all__ = ["AutoSampler"]
+
+logger = logging.getLogger("hypersweep")
+
+
+class AutoSampler(BaseSampler):
+    """Delegates to TPE, or for several objectives to TPE and then NSGA-II; see the module doc.
+
+    >>> import hypersweep as hs
+    >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], seed=0)
+    >>> study.optimize(lambda c: (c["x"], 1 - c["x"]), n_trials=3, progress=False)
+    >>> study.sampler.current, study.trials[-1].system_attrs["sampler"]
+    ('tpe', 'tpe')
+    """
+
+    multi_objective = True
+
+    def __init__(self, seed: int | None = None, evolve_after: int = 100) -> None:
+        super().__init__(seed)
+        check_int("evolve_after", evolve_after, minimum=0, fix="0 starts NSGA-II at once")
+        self.evolve_after = evolve_after
+        self.current: str | None = None
+        self._samplers: dict[str, BaseSampler] = {}
+
+    def choose(self, space: Space, trials: Sequence[Trial], direction: Any) -> str:
+        """The name of the sampler for the next proposal."""
+        if isinstance(direction, str):
+            return "tpe"
+        done = sum(1 for t in trials if t.state is TrialState.COMPLETE)
+        return "tpe" if done < self.evolve_after else "nsga2"
+
+    def ask(self, space: Space, trials: Sequence[Trial], pending: Sequence[dict[str, Any]], direction: Any):
+        name = self.choose(space, trials, direction)
+        if name != self.current:
+            logger.info("sampler='auto': %s from now on (%d trials so far)", name, len(trials))
+            self.current = name
+        sampler = self._samplers.get(name)
+        if sampler is None:
+            from hypersweep.samplers import get_sampler
+
+            seed = None if self.seed is None else int(self.seed) + len(self._samplers)
+            sampler = self._samplers[name] = get_sampler(name, seed=seed)
+        return sampler.ask(space, trials, pending, direction)
+
+    def __repr__(self) -> str:
+        return f"AutoSampler(seed={self.seed!r}, current={self.current!r})"
