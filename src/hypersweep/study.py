@@ -736,8 +736,8 @@ def _check_multi_objective(sampler: BaseSampler, scheduler: BaseScheduler) -> No
     """A study of several objectives needs a sampler that handles them; pruning them comes later."""
     if not getattr(sampler, "multi_objective", False):
         raise ValueError(
-            f"{type(sampler).__name__} optimizes one objective; for several use sampler='auto' (NSGA-II), "
-            "'nsga2', 'random', 'sobol' or 'grid'"
+            f"{type(sampler).__name__} optimizes one objective; for several use sampler='auto' (the default), "
+            "'nsga2', 'tpe', 'random', 'sobol' or 'grid'"
         )
     from hypersweep.schedulers import NoScheduler
 

@@ -61,6 +61,11 @@ class Backend:
         """``"ready"``, ``"starting"``, ``"off"`` (none started) or why they stopped."""
         return "off"
 
+    @property
+    def max_helpers(self) -> int:
+        """How many helper processes `start_helpers` would start (0: none here)."""
+        return 0
+
     def threads_here(self) -> int:
         """How many of the task threads run in this process (0: none, they are in worker processes)."""
         return 0
@@ -157,8 +162,8 @@ class LocalBackend(Backend):
 
         if self._helpers is not None:
             return self._helpers.broken is None
-        n = min(self.n_slots, _cores())
-        if n < 2 or not _helpers.helpers_allowed():
+        n = self.max_helpers
+        if not n:
             return False
         data = [_resolve(h) for h in shared]
         size = _helpers.shared_bytes(data)
@@ -171,6 +176,13 @@ class LocalBackend(Backend):
             logger.debug("no helper processes: %s", error)
             return False
         return True
+
+    @property
+    def max_helpers(self) -> int:
+        from hypersweep.sklearn._helpers import helpers_allowed
+
+        n = min(self.n_slots, _cores())  # one per core: more would only share the cores
+        return n if n >= 2 and helpers_allowed() else 0
 
     @property
     def helpers(self) -> str:

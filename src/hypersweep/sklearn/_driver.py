@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from hypersweep.schedulers import Bracket
-from hypersweep.sklearn import _helpers, _tasks
+from hypersweep.sklearn import _tasks
 from hypersweep.sklearn._backend import Backend, _cores
 from hypersweep.sklearn._params import ParamSpace
 from hypersweep.trial import TrialState
@@ -109,9 +109,8 @@ class Driver:
         self._start = time.monotonic()
         self._queue: list[ModelRun] = []  # models ready for their next task, waiting for a free slot
         here = backend.threads_here()
-        helpers = min(backend.n_slots, _cores()) if _helpers.helpers_allowed() else 0
         self.concurrency = _Concurrency(backend.n_slots, adaptive=here >= 2 and _cores() // here <= 1,
-                                        helpers=helpers)
+                                        helpers=backend.max_helpers)
         self._helpers_since: float | None = None
 
     # --- the loop -------------------------------------------------------------------------------------------
