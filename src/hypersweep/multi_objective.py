@@ -14,6 +14,7 @@ no worse on every objective and better on one; the Pareto front is the set of po
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "hypervolume",
     "non_dominated_sort",
     "pareto_front_mask",
+    "pareto_positions",
 ]
 
 
@@ -90,6 +92,8 @@ def non_dominated_sort(losses: Any) -> np.ndarray:
     [0, 0, 1, 2]
     """
     L = np.asarray(losses, dtype=float)
+    if L.ndim == 2 and L.shape[1] == 2 and not np.isnan(L).any():
+        return _two_objective_ranks(L)
     ranks = np.full(len(L), -1, dtype=int)
     left = np.arange(len(L))
     rank = 0
@@ -98,6 +102,27 @@ def non_dominated_sort(losses: Any) -> np.ndarray:
         ranks[left[front]] = rank
         left = left[~front]
         rank += 1
+    return ranks
+
+
+def _two_objective_ranks(L: np.ndarray) -> np.ndarray:
+    """`non_dominated_sort` of two objectives in O(n log n): in lexicographic order a point can only be
+    dominated by points before it, and the fronts' lowest second objectives rise with the rank, so a binary
+    search finds the first front none of whose points dominates it."""
+    ranks = np.empty(len(L), dtype=int)
+    tails: list[float] = []  # per front, the lowest second objective among its points so far
+    tail_first: list[float] = []  # ... and that point's first objective (an equal point does not dominate)
+    for i in np.lexsort((L[:, 1], L[:, 0])).tolist():
+        first, second = L[i, 0], L[i, 1]
+        k = bisect.bisect_left(tails, second)  # fronts before k hold a point with a lower second objective
+        while k < len(tails) and tails[k] == second and tail_first[k] < first:
+            k += 1  # that front's lowest point is as good on the second objective and better on the first
+        if k == len(tails):
+            tails.append(second)
+            tail_first.append(first)
+        else:
+            tails[k], tail_first[k] = second, first
+        ranks[i] = k
     return ranks
 
 
@@ -122,6 +147,38 @@ def crowding_distance(losses: Any) -> np.ndarray:
             continue
         distance[order[1:-1]] += (column[2:] - column[:-2]) / span
     return distance
+
+
+def pareto_positions(losses: Any) -> np.ndarray:
+    """For each row, how many rows come strictly before it when a set is ranked as multi-objective successive
+    halving ranks a rung (Schmucker et al. 2021, NSGA-II's order): by non-dominated front, then by crowding
+    distance within the front (more isolated first). Rows with the same front and distance share a position;
+    non-finite losses count as worse than every finite one.
+
+    >>> pareto_positions([[0, 2], [1, 1], [2, 0], [2, 2], [3, 3]]).tolist()  # a front of three: its ends first
+    [0, 2, 0, 3, 4]
+    """
+    L = np.array(losses, dtype=float)
+    if L.ndim != 2 or not len(L):
+        return np.zeros(len(L), dtype=int)
+    bad = ~np.isfinite(L)
+    if bad.any():  # worse than the worst finite value, but finite: crowding distances stay defined
+        worst = np.where(bad, -np.inf, L).max(axis=0)
+        worst = np.where(np.isfinite(worst), worst + 1.0, 0.0)
+        L = np.where(bad, worst, L)
+    ranks = non_dominated_sort(L)
+    crowding = np.zeros(len(L))
+    for rank in np.unique(ranks):
+        members = np.flatnonzero(ranks == rank)
+        crowding[members] = crowding_distance(L[members])
+    order = np.lexsort((-crowding, ranks))
+    positions = np.empty(len(L), dtype=int)
+    first = 0
+    for i, row in enumerate(order):
+        if i and (ranks[row] != ranks[order[i - 1]] or crowding[row] != crowding[order[i - 1]]):
+            first = i
+        positions[row] = first
+    return positions
 
 
 def hypervolume(losses: Any, reference: Sequence[float]) -> float:

@@ -10,7 +10,7 @@ import inspect
 import math
 import numbers
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,23 +94,21 @@ class TrialHandle:
         return self.checkpoint is not None
 
     # --- reports ---------------------------------------------------------------------------------------
-    def report(self, value: float, step: int | None = None) -> None:
-        """Record an intermediate ``value`` at ``step`` (default: the previous step + 1).
+    def report(self, value: float | Sequence[float], step: int | None = None) -> None:
+        """Record an intermediate ``value`` at ``step`` (default: the previous step + 1); in a study of several
+        objectives, one value per objective (``trial.report((accuracy, latency), step)``), so that schedulers
+        prune by all of them.
 
         NaN and infinities are recorded as NaN, the worst value: a diverging run is pruned.
         """
         if step is None:
             step = self.last_step + 1
         step = _check_step("trial.report", step)
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"trial.report: value must be a number, got {value!r}") from None
-        if not math.isfinite(value):
-            value = math.nan
-        self.last_step, self.last_value = step, value
+        reported = _reported(value)
+        self.last_step = step
+        self.last_value = reported[0] if isinstance(reported, tuple) else reported
         if self._channel is not None:
-            decision = self._channel.call("report", self.trial_id, step, value)
+            decision = self._channel.call("report", self.trial_id, step, reported)
             if self._decision == _CONTINUE:
                 self._decision = str(decision)
 
@@ -373,3 +371,22 @@ def run_trial(objective: Any, handle: TrialHandle, pass_trial: bool) -> Outcome:
         outcome.state = TrialState.PAUSED if handle.decision == _PAUSE else TrialState.PRUNED
     outcome.worker_start, outcome.worker_end = start, datetime.now()
     return outcome
+
+
+def _reported(value: Any) -> float | tuple[float, ...]:
+    """A reported value as a float, or a tuple of floats (one per objective); non-finite ones as NaN."""
+    if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) == 1:  # a list, tuple, 1-d array
+        try:
+            out = tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            raise TypeError(f"trial.report: values must be numbers, got {value!r}") from None
+        if not out:
+            raise ValueError("trial.report: got an empty sequence; report one value per objective")
+        return tuple(v if math.isfinite(v) else math.nan for v in out)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"trial.report: value must be a number (or one number per objective), got {value!r}"
+        ) from None
+    return number if math.isfinite(number) else math.nan

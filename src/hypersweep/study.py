@@ -8,7 +8,6 @@ resume and finish trials; ask the scheduler what to run next) that front ends us
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import socket
@@ -23,9 +22,9 @@ from typing import Any
 from hypersweep.direction import Direction
 from hypersweep.execution.channel import LocalChannel
 from hypersweep.history import TrialHistory
-from hypersweep.objective import Outcome, TrialHandle, _ArtifactSink, _check_step, interpret_result
+from hypersweep.objective import Outcome, TrialHandle, _ArtifactSink, _check_step, _reported, interpret_result
 from hypersweep.samplers import BaseSampler, get_sampler
-from hypersweep.schedulers import BaseScheduler, Decision, get_scheduler
+from hypersweep.schedulers import BaseScheduler, Decision, NoScheduler, get_scheduler
 from hypersweep.space import Space
 from hypersweep.storage import BaseStorage, MultiWriterNotSupported, StudyNotFound, TrialAlreadyFinished, get_storage
 from hypersweep.trial import Artifact, Trial, TrialState
@@ -342,11 +341,11 @@ class Study:
         trial = self._new_trial(None if config is None else self.space.validate(config), attrs)
         return self._started(trial)
 
-    def report(self, trial: TrialRef, value: float, step: int) -> Decision:
-        """Record ``value`` at ``step`` for a running trial; the scheduler's `Decision` about it."""
-        step, value = _check_step("study.report", step), float(value)
-        value = value if math.isfinite(value) else math.nan  # the worst value, as trial.report records it
-        return Decision(self._on_report(self._trial_id_of(trial), step, value))
+    def report(self, trial: TrialRef, value: float | Sequence[float], step: int) -> Decision:
+        """Record ``value`` at ``step`` for a running trial (one value per objective in a study of several);
+        the scheduler's `Decision` about it."""
+        step = _check_step("study.report", step)
+        return Decision(self._on_report(self._trial_id_of(trial), step, _reported(value)))
 
     def pause(self, trial: TrialRef) -> Trial:
         """Pause a running trial (it keeps its steps and checkpoint; `resume` continues it)."""
@@ -372,7 +371,7 @@ class Study:
         """
         self._sync()
         with self._lock:
-            return self.scheduler.next_steps(self._history, self.direction)
+            return self.scheduler.next_steps(self._history, self._goal)
 
     # --- internals shared with the runtime ------------------------------------------------------------------
     def _new_trial(self, config: dict[str, Any] | None, system_attrs: dict[str, Any]) -> Trial:
@@ -380,8 +379,7 @@ class Study:
             self._sync()
             with self._lock:
                 pending = [t.config for t in self._history.running]
-                goal = self.direction.value if self.n_objectives == 1 else [d.value for d in self.directions]
-                config = self.sampler.ask(self.space, self._history.settled(), pending, goal)
+                config = self.sampler.ask(self.space, self._history.settled(), pending, self._goal)
             config = self.space.validate(config)
             chosen = getattr(self.sampler, "current", None)  # which sampler "auto" asked
             if chosen is not None:
@@ -450,18 +448,42 @@ class Study:
             return None
         raise ValueError(f"unknown call {method!r} from trial {trial_id}")
 
-    def _on_report(self, trial_id: int, step: int, value: float) -> str:
+    def _on_report(self, trial_id: int, step: int, value: float | tuple[float, ...]) -> str:
         """A running trial reported ``value`` at ``step``: record it and return the scheduler's verdict."""
-        self.storage.report(trial_id, step, value)
+        first, values = self._step_values(value)
+        self.storage.report(trial_id, step, first, values)
         self._sync()
         with self._lock:
             trial = self._history.by_id(trial_id)
             if trial is None:
                 return Decision.CONTINUE.value
-            decision = self.scheduler.decide(trial, self._history, self.direction)
+            decision = self.scheduler.decide(trial, self._history, self._goal)
             if decision != Decision.CONTINUE:
                 self._decisions.setdefault(trial_id, decision.value)
             return self._decisions.get(trial_id, Decision.CONTINUE.value)
+
+    @property
+    def _goal(self) -> str | list[str]:
+        """The directions as samplers and schedulers take them: one name, or a list of several."""
+        return self.direction.value if self.n_objectives == 1 else [d.value for d in self.directions]
+
+    def _step_values(self, value: float | tuple[float, ...]) -> tuple[float, tuple[float, ...] | None]:
+        """(first value, every objective's value or None) of a report, checked against the objectives."""
+        n = self.n_objectives
+        if isinstance(value, tuple):
+            if len(value) != n:
+                raise ValueError(
+                    f"trial.report: got {len(value)} values for a study of {n} objective(s) "
+                    f"({', '.join(d.value for d in self.directions)}); report one value per objective"
+                )
+            return value[0], (value if n > 1 else None)
+        if n > 1 and not isinstance(self.scheduler, NoScheduler):
+            raise ValueError(
+                f"trial.report: got one value for a study of {n} objectives, which "
+                f"{type(self.scheduler).__name__} prunes by all of them; report one value per objective, "
+                "e.g. trial.report((accuracy, latency), step)"
+            )
+        return value, None
 
     def _finish(self, trial_id: int, outcome: Outcome) -> Trial:
         outcome = self._checked_values(outcome)
@@ -502,7 +524,7 @@ class Study:
     def _promotion(self, final: bool) -> TrialHandle | None:
         """Resume the first paused trial the scheduler promotes (one another process did not claim first)."""
         with self._lock:
-            numbers = self.scheduler.promotable(self._history, self.direction, final=final)
+            numbers = self.scheduler.promotable(self._history, self._goal, final=final)
             candidates = [self._history[n] for n in numbers if n in self._history]
         for trial in candidates:
             claimed = self.storage.claim_trial(trial.trial_id, self.worker_id)
@@ -514,7 +536,7 @@ class Study:
     def _retire(self, final: bool) -> None:
         """End as PRUNED the paused trials the scheduler will never resume."""
         with self._lock:
-            numbers = self.scheduler.stoppable(self._history, self.direction, final=final)
+            numbers = self.scheduler.stoppable(self._history, self._goal, final=final)
             trials = [self._history[n] for n in numbers if n in self._history]
         for trial in trials:
             try:
@@ -733,18 +755,16 @@ def _check_directions(direction: Any, directions: Sequence[Any] | None) -> list[
 
 
 def _check_multi_objective(sampler: BaseSampler, scheduler: BaseScheduler) -> None:
-    """A study of several objectives needs a sampler that handles them; pruning them comes later."""
+    """A study of several objectives needs a sampler and a scheduler that handle them."""
     if not getattr(sampler, "multi_objective", False):
         raise ValueError(
             f"{type(sampler).__name__} optimizes one objective; for several use sampler='auto' (the default), "
             "'nsga2', 'tpe', 'random', 'sobol' or 'grid'"
         )
-    from hypersweep.schedulers import NoScheduler
-
-    if not isinstance(scheduler, NoScheduler):
+    if not scheduler.multi_objective:
         raise ValueError(
-            f"scheduler={type(scheduler).__name__}: pruning a study of several objectives is not supported "
-            "yet; leave scheduler=None"
+            f"scheduler={type(scheduler).__name__} judges one objective; for several use 'asha', "
+            "'successive_halving' or 'hyperband' (they rank each rung by Pareto front), or scheduler=None"
         )
 
 

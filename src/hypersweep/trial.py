@@ -93,7 +93,9 @@ class Trial:
     ``values`` holds one value per objective (``(value,)`` in a study of one objective; in a study of several,
     ``value`` is the first of them);
     ``intermediate`` maps step -> reported value (NaN for a non-finite report, the worst value for
-    schedulers); ``metadata`` is what the objective returned beside its value; ``user_attrs`` are set by the
+    schedulers; in a study of several objectives, the first one's), and ``intermediate_values`` step -> the
+    values of every objective when the trial reported several (``trial.report((acc, latency), step)``);
+    ``metadata`` is what the objective returned beside its value; ``user_attrs`` are set by the
     user, ``system_attrs`` by hypersweep (brackets, re-queues); ``artifacts`` maps name -> `Artifact` for
     the checkpoints and files it saved; ``worker`` names the process that runs or ran it ("host:pid:tag").
 
@@ -119,6 +121,7 @@ class Trial:
     worker: str | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     values: tuple[float, ...] | None = None
+    intermediate_values: dict[int, tuple[float, ...]] = field(default_factory=dict)
     #: set by the `Study` that read this trial, so that `load_checkpoint` finds its artifact store
     _loader: Callable[[Artifact], Any] | None = field(default=None, compare=False, repr=False)
 

@@ -63,6 +63,21 @@ def test_release_0_2_0_study_resumes_and_a_new_one_has_several_objectives(releas
     both = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], storage=url, name="both",
                            sampler="random", seed=3, artifacts=None)
     both.optimize(lambda c: (c["x"], (1 - c["x"]) ** 2), n_trials=6, progress=False)
+    pruned = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], storage=url, name="pruned",
+                             sampler="random", seed=4, scheduler=hs.schedulers.ASHA(max_resource=3),
+                             artifacts=None)
+
+    def reporting(config, trial):
+        for step in (1, 2, 3):
+            trial.report((config["x"] * step, 1.0 / step), step)  # one value per objective at each step
+            if trial.should_stop():
+                break
+        return config["x"] * step, 1.0 / step
+
+    pruned.optimize(reporting, n_trials=4, progress=False)
+    stored = hs.load_study("pruned", storage=url).trials
+    assert all(t.intermediate_values[1] == (t.config["x"], 1.0) for t in stored)
+    assert TrialState.PRUNED in {t.state for t in stored}
     again = hs.load_study("both", storage=url)
     assert again.directions == ["minimize", "minimize"]
     assert all(len(t.values) == 2 for t in again.trials) and len(again.best_trials) == 6  # a trade-off: all on it

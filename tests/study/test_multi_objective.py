@@ -46,6 +46,21 @@ def test_front_and_hypervolume_match_brute_force(d):
         assert hypervolume(L, ref) == pytest.approx(_brute_volume(L, ref))
 
 
+@pytest.mark.parametrize("d", [2, 3])
+def test_non_dominated_sort_matches_peeling_fronts(d):
+    """Two objectives take a fast path (one sweep); it must rank as peeling off Pareto fronts does."""
+    rng = np.random.default_rng(d)
+    for _ in range(300):
+        L = rng.integers(0, rng.integers(1, 6), size=(int(rng.integers(1, 16)), d)).astype(float)
+        L[rng.random(len(L)) < 0.1, 0] = math.inf  # a diverged trial's loss
+        expected, left, rank = np.full(len(L), -1), list(range(len(L))), 0
+        while left:
+            front = [i for i, keep in zip(left, _brute_front(L[left]), strict=True) if keep]
+            expected[front] = rank
+            left, rank = [i for i in left if i not in front], rank + 1
+        assert non_dominated_sort(L).tolist() == expected.tolist()
+
+
 def test_sorting_crowding_and_losses():
     L = np.array([[1, 4], [2, 2], [4, 1], [3, 3], [5, 5]])
     assert non_dominated_sort(L).tolist() == [0, 0, 0, 1, 2]
@@ -115,8 +130,8 @@ def test_clear_errors_for_what_cannot_work():
         hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "upward"])
     with pytest.raises(ValueError, match="BOSampler optimizes one objective.*nsga2"):
         hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="bo")
-    with pytest.raises(ValueError, match="pruning a study of several objectives"):
-        hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], scheduler="asha")
+    with pytest.raises(ValueError, match="MedianStopping judges one objective.*'asha'"):
+        hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], scheduler="median")
 
 
 def test_auto_sampler_and_resume_from_sqlite(tmp_path):

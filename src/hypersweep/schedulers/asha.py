@@ -6,7 +6,7 @@ Nothing waits for stragglers; with ``promote=True`` trials wait at a rung and re
 from __future__ import annotations
 
 from hypersweep.history import as_history
-from hypersweep.schedulers.base import Decision, Trials, _direction_sign
+from hypersweep.schedulers.base import Decision, Trials, _curve, _signs
 from hypersweep.schedulers.successive_halving import _RungScheduler
 
 __all__ = ["ASHA"]
@@ -62,7 +62,7 @@ class ASHA(_RungScheduler):
         """
         if not self.promote:
             return []
-        sign = _direction_sign(direction)
+        sign = _signs(direction)
         history = as_history(trials)
         index = self._index(history, sign)
         ready = []
@@ -71,7 +71,7 @@ class ASHA(_RungScheduler):
             for score, number in index.waiting(group, rung):
                 if not index.in_top(group, rung, number, score, self.reduction_factor, at_least):
                     break  # best first: the rest of this rung is not in the top either
-                step = history[number].last_step or 0
+                step = max(_curve(history[number], sign), default=0)
                 if self.max_resource is None or step < self.max_resource:
                     ready.append(number)
         return ready

@@ -58,6 +58,10 @@ class BaseScheduler(abc.ABC):
     <Decision.CONTINUE: 'continue'>
     """
 
+    #: whether the policy judges studies of several objectives (``direction`` then a list of directions, and
+    #: trials compared by their ``intermediate_values``)
+    multi_objective: bool = False
+
     def on_trial_start(self, number: int, trials: Trials) -> dict[str, Any]:
         """System attrs to record on a starting trial (e.g. ``{"bracket": 2}``); deterministic in `number`."""
         return {}
@@ -106,8 +110,10 @@ class NoScheduler(BaseScheduler):
     'continue'
     """
 
+    multi_objective = True
+
     def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
-        _direction_sign(direction)
+        _signs(direction)
         return Decision.CONTINUE
 
 
@@ -129,9 +135,35 @@ def _direction_sign(direction: Any) -> int:
     return Direction.of(direction).sign
 
 
-def _score(value: float, sign: int) -> float:
-    """Value as a "higher is better" score; NaN becomes -inf (worst)."""
+#: +1 / -1 for one objective; one of them per objective for several
+Sign = int | tuple[int, ...]
+
+
+def _signs(direction: Any) -> Sign:
+    """`_direction_sign` of one direction; a tuple of them for a list of several (a list of one gives an int)."""
+    if isinstance(direction, (list, tuple)):
+        signs = tuple(Direction.of(d, f"direction[{i}]").sign for i, d in enumerate(direction))
+        return signs[0] if len(signs) == 1 else signs
+    return _direction_sign(direction)
+
+
+def _score(value: Any, sign: Sign) -> Any:
+    """Value as a "higher is better" score; NaN becomes -inf (worst). With a tuple of signs, a tuple of
+    values gives a tuple of scores."""
+    if isinstance(sign, tuple):
+        return tuple(-math.inf if math.isnan(v) else s * v for v, s in zip(value, sign, strict=True))
     return -math.inf if math.isnan(value) else sign * value
+
+
+def _curve(trial: Trial, sign: Sign) -> Mapping[int, Any]:
+    """step -> the reported value(s) a policy judges ``trial`` by: its ``intermediate`` values for one
+    objective, its ``intermediate_values`` for several."""
+    return trial.intermediate_values if isinstance(sign, tuple) else trial.intermediate
+
+
+def _is_nan(value: Any) -> bool:
+    """Whether a reported value, or any of several, is NaN (such a trial never goes on)."""
+    return any(math.isnan(v) for v in value) if isinstance(value, tuple) else math.isnan(value)
 
 
 def _value_at(history: Mapping[int, float], step: int) -> float:

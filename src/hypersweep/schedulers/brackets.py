@@ -7,7 +7,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from hypersweep.history import as_history
-from hypersweep.schedulers.base import BaseScheduler, Decision, Trials, _direction_sign
+from hypersweep.schedulers.base import BaseScheduler, Decision, Trials, _curve, _signs
 from hypersweep.schedulers.hyperband import HyperbandPlan
 from hypersweep.schedulers.successive_halving import Bracket, _info
 from hypersweep.trial import Trial, TrialState
@@ -54,14 +54,16 @@ class Brackets(BaseScheduler):
         """The brackets as a `HyperbandPlan` (totals and ``metadata``)."""
         return HyperbandPlan(self.brackets)
 
+    multi_objective = True  # tuples of scores rank by Pareto front (see `Bracket.instructions`)
+
     def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
-        _direction_sign(direction)
+        _signs(direction)
         return Decision.CONTINUE
 
     def next_steps(self, trials: Trials, direction: str) -> dict[int, int]:
         """``{trial number: steps to run next}`` over every bracket's live trials (0: prune it); a live trial
         left out waits for the rest of its rung, or has finished its bracket (complete it)."""
-        sign = _direction_sign(direction)
+        sign = _signs(direction)
         groups: dict[Hashable, list[Trial]] = {}
         for trial in as_history(trials):
             if trial.state in _LIVE:
@@ -77,7 +79,7 @@ class Brackets(BaseScheduler):
             done = {t.number for t in members if t.state is TrialState.COMPLETE}
             todo = bracket.instructions(info)
             if not todo:  # the bracket is over: whoever did not reach its end lost
-                todo = {t.number: 0 for t in members if (t.last_step or 0) < bracket.max_resource}
+                todo = {t.number: 0 for t in members if max(_curve(t, sign), default=0) < bracket.max_resource}
             out.update({n: k for n, k in todo.items() if n not in done})
         return out
 

@@ -15,10 +15,12 @@ from hypersweep.schedulers._index import RungIndex
 from hypersweep.schedulers.base import (
     BaseScheduler,
     Decision,
+    Sign,
     Trials,
     _check_int,
     _check_reduction_factor,
-    _direction_sign,
+    _curve,
+    _signs,
 )
 from hypersweep.schedulers.successive_halving import Bracket, Info, SuccessiveHalving, _info, halving_bracket
 from hypersweep.trial import Trial, TrialState
@@ -109,6 +111,8 @@ class Hyperband(BaseScheduler):
     [(4, 81, 297), (3, 34, 276), (2, 15, 279), (1, 8, 324), (0, 5, 405)]
     """
 
+    multi_objective = True  # several objectives: each rung ranked by Pareto front, then crowding distance
+
     def __init__(
         self, max_resource: int = 81, reduction_factor: int = 3, min_resource: int = 1, synchronous: bool = False
     ) -> None:
@@ -178,7 +182,7 @@ class Hyperband(BaseScheduler):
         >>> hb.next_steps(trials, "minimize")  # bracket 1 starts its 3 models with 1 step each
         {0: 1, 1: 1, 2: 1}
         """
-        sign = _direction_sign(direction)
+        sign = _signs(direction)
         groups: dict[int, list[Trial]] = {}
         for trial in as_history(trials):
             if trial.state is not TrialState.FAILED and "bracket" in trial.system_attrs:
@@ -204,14 +208,15 @@ class Hyperband(BaseScheduler):
     def decide(self, trial: Trial, trials: Trials, direction: str) -> Decision:
         """Asynchronous: the rung rule of `trial`'s bracket, among that bracket's trials. Synchronous: what
         `Bracket.instructions` says for it: go on, wait at the rung (PAUSE) or STOP."""
-        sign = _direction_sign(direction)
-        if trial.last_step is None:
+        sign = _signs(direction)
+        curve = _curve(trial, sign)
+        if not curve:
             return Decision.CONTINUE
         history = as_history(trials, trial)
         bracket = self._bracket_of_trial(trial)
         if not self.synchronous:
             return self._halving[bracket]._judge(self._rung_index(history, sign), bracket, trial, sign)
-        if trial.last_step >= self.max_resource:
+        if max(curve) >= self.max_resource:
             return Decision.CONTINUE  # done with its bracket: let it finish
         final = self._members(history).final  # as the latest promotions were judged, so as not to undo them
         todo = self._instance_steps(history, self._instance_of(trial), sign, final=final)
@@ -232,7 +237,7 @@ class Hyperband(BaseScheduler):
     def _paused_with(self, trials: Trials, direction: str, final: bool, resume: bool) -> list[int]:
         if not self.synchronous:
             return []
-        sign = _direction_sign(direction)
+        sign = _signs(direction)
         history = as_history(trials)
         members = self._members(history)
         for instance in members.stale(final):  # only brackets that changed since they were last judged
@@ -245,7 +250,7 @@ class Hyperband(BaseScheduler):
         return history.index(("hb-members", len(self._deal)), lambda: _Members(self._instance_of))
 
     def _instance_steps(
-        self, history: TrialHistory, instance: tuple[int, int], sign: int, final: bool
+        self, history: TrialHistory, instance: tuple[int, int], sign: Sign, final: bool
     ) -> dict[Hashable, int]:
         """`Bracket.instructions` for one bracket of one iteration, as observed in ``history``.
 
@@ -258,7 +263,7 @@ class Hyperband(BaseScheduler):
         planned = len(alive) if final else self._n_models[s] - (len(trials) - len(alive))
         if planned < 1 or not alive:
             return {}
-        info: dict[Hashable, list[tuple[int, float]]] = dict(_info(alive, sign))
+        info: dict[Hashable, list[tuple[int, Any]]] = dict(_info(alive, sign))
         for missing in range(max(0, planned - len(alive))):
             info[("not started", missing)] = []
         return self._halving[s].bracket(planned).instructions(info)
@@ -269,7 +274,7 @@ class Hyperband(BaseScheduler):
             iteration = trial.number // len(self._deal)
         return int(iteration), self._bracket_of_trial(trial)
 
-    def _rung_index(self, history: TrialHistory, sign: int) -> RungIndex:
+    def _rung_index(self, history: TrialHistory, sign: Sign) -> RungIndex:
         key = ("hb-rungs", self.min_resource, self.reduction_factor, self.max_resource, sign)
         return history.index(
             key,

@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypersweep.history import TrialHistory, as_history
+from hypersweep.multi_objective import pareto_positions
 from hypersweep.schedulers._index import RungIndex
 from hypersweep.schedulers.base import (
     BaseScheduler,
     Decision,
+    Sign,
     Trials,
     _check_int,
     _check_reduction_factor,
-    _direction_sign,
+    _curve,
+    _is_nan,
     _score,
+    _signs,
     _value_at,
 )
 from hypersweep.trial import Trial, TrialState
@@ -175,6 +179,7 @@ def halving_bracket(
 class _RungScheduler(BaseScheduler):
     """Validated rung arguments plus the asynchronous rung rule, shared by SuccessiveHalving and ASHA."""
 
+    multi_objective = True  # several objectives: a rung is ranked by Pareto front, then crowding distance
     _demote = Decision.STOP  # what a trial outside the top 1/eta of its rung gets
     _at_least = 1  # the top of a rung holds max(_at_least, n // eta) trials: the first arrival goes on
 
@@ -209,29 +214,32 @@ class _RungScheduler(BaseScheduler):
         largest step <= rung. Competitors are all trials that reached the rung (last step >= rung), the
         trial itself included; the top ``max(1, n // eta)`` go on, so the first arrival at a rung goes on
         if it is the best so far (as Optuna's SuccessiveHalvingPruner). A NaN value never goes on.
+
+        With several objectives (``direction`` a list) trials are compared by their ``intermediate_values``:
+        the top of a rung is its first trials in Pareto-front order, ties within a front broken by crowding
+        distance (multi-objective ASHA, Schmucker et al. 2021).
         """
-        sign = _direction_sign(direction)
-        if trial.last_step is None:
+        sign = _signs(direction)
+        if not _curve(trial, sign):
             return Decision.CONTINUE
         index = self._index(as_history(trials, trial), sign)
         return self._judge(index, None, trial, sign)
 
-    def _index(self, history: TrialHistory, sign: int) -> RungIndex:
+    def _index(self, history: TrialHistory, sign: Sign) -> RungIndex:
         key = ("rungs", self._first_rung, self.reduction_factor, self.max_resource, sign)
         return history.index(key, lambda: RungIndex(lambda group, step: self.rungs(up_to=step), sign))
 
-    def _judge(self, index: RungIndex, group: Hashable, trial: Trial, sign: int) -> Decision:
-        step = trial.last_step
-        assert step is not None
-        history = trial.intermediate
+    def _judge(self, index: RungIndex, group: Hashable, trial: Trial, sign: Sign) -> Decision:
+        history = _curve(trial, sign)
+        step = max(history)
         previous = step - 1 if step - 1 in history else max((s for s in history if s < step), default=0)
         for rung in self.rungs(up_to=step):
             if rung <= previous:
                 continue
             value = _value_at(history, rung)
             score = _score(value, sign)
-            if math.isnan(value) or not index.in_top(group, rung, trial.number, score, self.reduction_factor,
-                                                     self._at_least):
+            if _is_nan(value) or not index.in_top(group, rung, trial.number, score, self.reduction_factor,
+                                                  self._at_least):
                 return self._demote
         return Decision.CONTINUE
 
@@ -289,21 +297,29 @@ class SuccessiveHalving(_RungScheduler):
         >>> sh.next_steps(trials, "maximize")  # the best third (trial 2) goes on to 3 steps
         {0: 0, 1: 0, 2: 2}
         """
-        sign = _direction_sign(direction)
+        sign = _signs(direction)
         members = [t for t in as_history(trials) if t.state is not TrialState.FAILED]
         if not members:
             return {}
         return self.bracket(len(members)).instructions(_info(members, sign))
 
 
-def _info(trials: Sequence[Trial], sign: int) -> dict[Hashable, list[tuple[int, float]]]:
-    """Driver-mode observations of ``trials``: number -> [(step, score), ...], scores higher-is-better."""
-    return {t.number: [(step, _score(v, sign)) for step, v in sorted(t.intermediate.items())] for t in trials}
+def _info(trials: Sequence[Trial], sign: Sign) -> dict[Hashable, list[tuple[int, Any]]]:
+    """Driver-mode observations of ``trials``: number -> [(step, score), ...], scores higher-is-better (tuples
+    of them, one per objective, when ``sign`` is a tuple)."""
+    return {t.number: [(step, _score(v, sign)) for step, v in sorted(_curve(t, sign).items())] for t in trials}
 
 
 def _best(
-    models: Sequence[Hashable], histories: Mapping[Hashable, Mapping[int, float]], resource: int, k: int
+    models: Sequence[Hashable], histories: Mapping[Hashable, Mapping[int, Any]], resource: int, k: int
 ) -> list[Hashable]:
-    """The k models with the highest score at `resource` (NaN last; ties to the earlier model)."""
-    ranked = sorted(models, key=lambda m: -_score(_value_at(histories[m], resource), 1))
-    return ranked[:k]
+    """The k models with the highest score at `resource` (NaN last; ties to the earlier model). Tuples of
+    scores (several objectives) rank by Pareto front, then crowding distance (`pareto_positions`)."""
+    scores = [_value_at(histories[m], resource) for m in models]
+    if scores and isinstance(scores[0], tuple):
+        losses = [[math.inf if math.isnan(x) else -x for x in score] for score in scores]
+        positions = pareto_positions(losses)
+        order = sorted(range(len(models)), key=lambda i: positions[i])
+    else:
+        order = sorted(range(len(models)), key=lambda i: -_score(scores[i], 1))
+    return [models[i] for i in order[:k]]

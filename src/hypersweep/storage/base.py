@@ -169,10 +169,12 @@ class BaseStorage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def report(self, trial_id: int, step: int, value: float) -> None:
+    def report(self, trial_id: int, step: int, value: float, values: Sequence[float] | None = None) -> None:
         """Record an intermediate value (overwriting the same step); raises `TrialAlreadyFinished`.
 
-        A non-finite value (NaN, inf) is stored as NaN: schedulers read it as the worst value.
+        ``values``, when given, holds one value per objective (read back in ``trial.intermediate_values``;
+        ``value`` is then ignored: the first of them is the step's ``trial.intermediate``). A non-finite value
+        (NaN, inf) is stored as NaN: schedulers read it as the worst value.
         """
 
     @abc.abstractmethod
@@ -265,6 +267,17 @@ def _values(value: float | None, values: Sequence[float] | None) -> tuple[float 
     out = tuple(float(v) for v in values)
     if not out or not all(math.isfinite(v) for v in out):
         raise ValueError(f"values: one finite number per objective, got {list(values)!r}")
+    return out[0], out
+
+
+def _step_values(value: float, values: Sequence[float] | None) -> tuple[float, tuple[float, ...] | None]:
+    """(value, values) of an intermediate report as storage keeps them: floats, non-finite ones as NaN."""
+    if values is None:
+        value = float(value)
+        return (value if math.isfinite(value) else math.nan), None
+    out = tuple(v if math.isfinite(v) else math.nan for v in map(float, values))
+    if not out:
+        raise ValueError("values: one number per objective, got an empty sequence")
     return out[0], out
 
 

@@ -7,7 +7,6 @@ attributes (`hypersweep._json`), so both give back the same values.
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from hypersweep.storage.base import (
     _finished_state,
     _requeued_attrs,
     _state_error,
+    _step_values,
     _values,
 )
 from hypersweep.trial import Trial, TrialState
@@ -211,14 +211,20 @@ class InMemoryStorage(BaseStorage):
         heapq.heappush(data.waiting, trial.number)
         return self._put(data, trial.evolve(state=TrialState.WAITING, worker=None, system_attrs=system_attrs))
 
-    def report(self, trial_id, step, value):
-        value = float(value)
-        row = (int(step), value if math.isfinite(value) else math.nan)  # as SQL gives it back
+    def report(self, trial_id, step, value, values=None):
+        step = int(step)
+        value, values = _step_values(value, values)  # as SQL gives them back
         with self._lock:
             data, trial = self._locate(trial_id)
             if trial.is_finished:
                 raise _state_error("report", trial.number, trial.state, "unfinished")
-            self._put(data, trial.evolve(intermediate={**trial.intermediate, row[0]: row[1]}))
+            vectors = dict(trial.intermediate_values)
+            if values is None:
+                vectors.pop(step, None)
+            else:
+                vectors[step] = values
+            self._put(data, trial.evolve(intermediate={**trial.intermediate, step: value},
+                                         intermediate_values=vectors))
 
     def finish_trial(self, trial_id, state, value=None, metadata=None, fail_reason=None, values=None):
         state = _finished_state(state)

@@ -35,6 +35,7 @@ from hypersweep.storage.base import (
     _finished_state,
     _requeued_attrs,
     _state_error,
+    _step_values,
     _values,
 )
 from hypersweep.storage.sql_schema import SCHEMA_VERSION, _schema, _upsert_artifact, _upsert_step
@@ -305,12 +306,20 @@ class SQLStorage(BaseStorage):
         if not rows:
             return []
         steps: dict[int, dict[int, float]] = {}
-        for trial_id, step, value in conn.execute(iv_query, params):
+        vectors: dict[int, dict[int, tuple[float, ...]]] = {}
+        for trial_id, step, value, several in conn.execute(iv_query, params):
             steps.setdefault(trial_id, {})[step] = math.nan if value is None else value
+            if several is not None:
+                vectors.setdefault(trial_id, {})[step] = tuple(
+                    math.nan if v is None else float(v) for v in _json.loads(several)
+                )
         saved: dict[int, dict[str, Artifact]] = {}
         for art in conn.execute(art_query, params):
             saved.setdefault(art.trial_id, {})[art.name] = _to_artifact(art)
-        return [_to_trial(row, steps.get(row.trial_id, {}), saved.get(row.trial_id, {})) for row in rows]
+        return [
+            _to_trial(row, steps.get(row.trial_id, {}), saved.get(row.trial_id, {}), vectors.get(row.trial_id, {}))
+            for row in rows
+        ]
 
     def _one(self, conn: Connection, trial_id: int, row: Row | None = None) -> Trial:
         t, params = self._t, {"tid": trial_id}
@@ -518,8 +527,14 @@ class SQLStorage(BaseStorage):
 
         return self._write(requeue)
 
-    def report(self, trial_id: int, step: int, value: float) -> None:
-        row = {"trial_id": trial_id, "step": int(step), "value": _json.finite_or_none(value)}  # NULL reads as NaN
+    def report(self, trial_id: int, step: int, value: float, values: Sequence[float] | None = None) -> None:
+        value, values = _step_values(value, values)
+        row = {  # NULL reads as NaN
+            "trial_id": trial_id,
+            "step": int(step),
+            "value": _json.finite_or_none(value),
+            "objective_values": None if values is None else _json.dumps([_json.finite_or_none(v) for v in values]),
+        }
 
         def report(conn: Connection) -> None:
             _, version, _ = self._bump(conn, "tid", trial_id)
@@ -697,7 +712,12 @@ def _to_study(row: Row) -> StudyRecord:
     )
 
 
-def _to_trial(row: Row, intermediate: dict[int, float], artifacts: dict[str, Artifact]) -> Trial:
+def _to_trial(
+    row: Row,
+    intermediate: dict[int, float],
+    artifacts: dict[str, Artifact],
+    intermediate_values: dict[int, tuple[float, ...]] | None = None,
+) -> Trial:
     return Trial(
         number=row.number,
         config=_json.loads(row.config),
@@ -705,6 +725,7 @@ def _to_trial(row: Row, intermediate: dict[int, float], artifacts: dict[str, Art
         value=row.value,
         values=_json.loads(row.objective_values, None),
         intermediate=intermediate,
+        intermediate_values=intermediate_values or {},
         datetime_start=row.datetime_start,
         datetime_complete=row.datetime_complete,
         metadata=_json.loads(row.metadata),

@@ -66,11 +66,16 @@ def v1_to_v2(conn: Connection, prefix: str) -> None:
 
 
 def v2_to_v3(conn: Connection, prefix: str) -> None:
-    """Version 2 -> 3 (several objectives): studies get ``directions``, trials ``objective_values`` (JSON lists,
-    one per objective). Both stay NULL in the rows of version 2, which read as one objective: the study's
-    ``direction`` and the trial's ``value``."""
+    """Version 2 -> 3 (several objectives): studies get ``directions``, trials and intermediate values
+    ``objective_values`` (JSON lists, one per objective). All stay NULL in the rows of version 2, which read
+    as one objective: the study's ``direction``, the trial's ``value`` and the step's ``value``."""
     quote = conn.dialect.identifier_preparer.quote
-    for table, column in ((f"{prefix}studies", "directions"), (f"{prefix}trials", "objective_values")):
+    added = (
+        (f"{prefix}studies", "directions"),
+        (f"{prefix}trials", "objective_values"),
+        (f"{prefix}intermediate_values", "objective_values"),
+    )
+    for table, column in added:
         if column not in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
             conn.exec_driver_sql(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} TEXT")
 

@@ -72,7 +72,8 @@ def _schema(prefix: str) -> SimpleNamespace:
         md,
         sa.Column("trial_id", sa.Integer, sa.ForeignKey(trials.c.trial_id), primary_key=True),
         sa.Column("step", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("value", sa.Double),  # NULL stands for a non-finite value (read back as NaN)
+        sa.Column("value", sa.Double),  # the first objective's; NULL stands for a non-finite value (read as NaN)
+        sa.Column("objective_values", text),  # JSON list, one per objective (null: non-finite); NULL: one objective
     )
     artifacts = sa.Table(
         f"{prefix}artifacts",
@@ -164,17 +165,18 @@ def _prepare_statements(t: SimpleNamespace) -> None:
     t.requeue = (requeue, requeue.returning(*tr.c))
     t.trial_by_id = sa.select(tr).where(tr.c.trial_id == p("tid"))
     t.trial_state = sa.select(tr.c.state).where(tr.c.trial_id == p("tid"))
-    t.iv_by_id = sa.select(iv.c.trial_id, iv.c.step, iv.c.value).where(iv.c.trial_id == p("tid"))
+    steps = (iv.c.trial_id, iv.c.step, iv.c.value, iv.c.objective_values)
+    t.iv_by_id = sa.select(*steps).where(iv.c.trial_id == p("tid"))
     t.art_by_id = sa.select(art).where(art.c.trial_id == p("tid"))
     tids = p("tids", expanding=True)
     t.trials_by_ids = sa.select(tr).where(tr.c.trial_id.in_(tids)).order_by(tr.c.number)
-    t.iv_by_ids = sa.select(iv.c.trial_id, iv.c.step, iv.c.value).where(iv.c.trial_id.in_(tids))
+    t.iv_by_ids = sa.select(*steps).where(iv.c.trial_id.in_(tids))
     t.art_by_ids = sa.select(art).where(art.c.trial_id.in_(tids))
     t.remove_artifacts = sa.delete(art).where(art.c.trial_id == p("tid"), art.c.name.in_(p("names", expanding=True)))
     changed = (tr.c.study_id == p("sid"), tr.c.version > p("since"))  # every trial has version >= 1
     t.changed = sa.select(tr).where(*changed).order_by(tr.c.number)
     t.iv_changed = (
-        sa.select(iv.c.trial_id, iv.c.step, iv.c.value)
+        sa.select(*steps)
         .join_from(iv, tr, iv.c.trial_id == tr.c.trial_id)
         .where(*changed)
     )
@@ -185,9 +187,12 @@ def _upsert_step(backend: str, iv: sa.Table) -> Any:
     """INSERT an intermediate value, overwriting the same (trial_id, step), in the dialect's own words."""
     if backend == "mysql":
         stmt = mysql.insert(iv)
-        return stmt.on_duplicate_key_update(value=stmt.inserted.value)
+        return stmt.on_duplicate_key_update(value=stmt.inserted.value, objective_values=stmt.inserted.objective_values)
     stmt = (postgresql.insert if backend == "postgresql" else sqlite.insert)(iv)
-    return stmt.on_conflict_do_update(index_elements=["trial_id", "step"], set_={"value": stmt.excluded.value})
+    return stmt.on_conflict_do_update(
+        index_elements=["trial_id", "step"],
+        set_={"value": stmt.excluded.value, "objective_values": stmt.excluded.objective_values},
+    )
 
 
 def _upsert_artifact(backend: str, art: sa.Table) -> Any:

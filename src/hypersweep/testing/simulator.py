@@ -26,8 +26,9 @@ __all__ = [
     "synthetic_curves",
 ]
 
-#: curves[config][step - 1] is the value config reports at `step` (steps 1..len(curve)).
-Curves = Sequence[Sequence[float]]
+#: curves[config][step - 1] is the value config reports at `step` (steps 1..len(curve)); a tuple of values,
+#: one per objective, for a study of several objectives.
+Curves = Sequence[Sequence[Any]]
 
 
 def synthetic_curves(
@@ -60,7 +61,7 @@ class Event:
     time: float
     number: int
     step: int
-    value: float
+    value: float | tuple[float, ...]
     decision: Decision
 
 
@@ -89,7 +90,7 @@ def replay_objective(
     """An objective that replays ``curves[config["curve"]]`` one step at a time, each step taking
     ``step_times[curve]`` virtual seconds (1 by default), as a training script would: it resumes after its
     checkpoint, reports every step, saves a checkpoint when told to pause, and stops when told to.
-    Each report is appended to ``events``.
+    Each report is appended to ``events``. A curve of tuples reports (and returns) one value per objective.
     """
     times = [1.0] * len(curves) if step_times is None else list(step_times)
     log = events if events is not None else []
@@ -98,10 +99,10 @@ def replay_objective(
         index = int(config["curve"])
         curve = curves[index]
         start = trial.load_checkpoint() if trial.checkpoint is not None else 0
-        value = float(curve[start - 1]) if start else float("nan")
+        value = _as_value(curve[start - 1]) if start else float("nan")
         for step in range(start + 1, len(curve) + 1):
             sleep(times[index])
-            value = float(curve[step - 1])
+            value = _as_value(curve[step - 1])
             trial.report(value, step=step)
             log.append(Event(now(), trial.number, step, value, Decision(trial.decision)))
             if trial.should_stop():
@@ -113,12 +114,17 @@ def replay_objective(
     return replay
 
 
+def _as_value(x: Any) -> float | tuple[float, ...]:
+    return tuple(float(v) for v in x) if isinstance(x, (list, tuple)) else float(x)
+
+
 def simulate(
     scheduler: BaseScheduler,
     curves: Curves,
     *,
     n_workers: int = 1,
     direction: str = "minimize",
+    directions: Sequence[str] | None = None,
     step_times: Sequence[float] | None = None,
     n_trials: int | None = None,
     timeout: float | None = None,
@@ -129,6 +135,7 @@ def simulate(
     seconds (default 1). A free worker first resumes a paused trial the scheduler promotes, else starts the
     next trial, exactly as ``study.optimize`` does with any executor; checkpoints go to an in-memory store.
     ``timeout`` (virtual seconds) stops starting trials then, as ``optimize(timeout=...)`` does.
+    ``directions`` (one per objective) replays curves of tuples in a study of several objectives.
 
     >>> from hypersweep.schedulers import NoScheduler
     >>> simulate(NoScheduler(), [[3.0, 2.0], [1.0, 0.5]], n_workers=2).total_steps
@@ -142,6 +149,7 @@ def simulate(
     study = hs.create_study(
         {"curve": hs.Int(0, max(len(curves) - 1, 1))},
         direction=direction,
+        directions=directions,
         sampler="random",
         scheduler=scheduler,
         artifacts=MemoryArtifactStore(),

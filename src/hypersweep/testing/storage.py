@@ -289,6 +289,22 @@ class StorageConformance:
             storage.finish_trial(bad.trial_id, TrialState.COMPLETE, values=[1.0, float("nan")])
         assert storage.get_trial(bad.trial_id).state == TrialState.RUNNING  # refused before any write
 
+    def test_report_several_values(self, storage: BaseStorage) -> None:
+        study = storage.create_study(_name(), directions=["maximize", "minimize"])
+        trial = storage.create_trial(study.study_id, {"x": 1})
+        storage.report(trial.trial_id, 1, 0.0, values=[0.5, 12.0])
+        storage.report(trial.trial_id, 2, 0.0, values=(0.75, float("inf")))  # non-finite: NaN
+        storage.report(trial.trial_id, 1, 0.0, values=[0.625, 11.0])  # same step: overwrite
+        storage.report(trial.trial_id, 3, 0.125)  # one value: no vector at that step
+        for read in (storage.get_trial(trial.trial_id), storage.get_trials(study.study_id)[0][0]):
+            assert read.intermediate == {1: 0.625, 2: 0.75, 3: 0.125}
+            assert read.intermediate_values[1] == (0.625, 11.0) and set(read.intermediate_values) == {1, 2}
+            assert read.intermediate_values[2][0] == 0.75 and math.isnan(read.intermediate_values[2][1])
+        with pytest.raises(ValueError, match="values"):
+            storage.report(trial.trial_id, 4, 0.0, values=[])
+        finished = storage.finish_trial(trial.trial_id, TrialState.PRUNED, value=0.75)
+        assert finished.intermediate_values[1] == (0.625, 11.0)
+
     def test_finish_pruned_and_failed(self, storage: BaseStorage, study: StudyRecord) -> None:
         pruned = storage.create_trial(study.study_id, {"x": 1})
         failed = storage.create_trial(study.study_id, {"x": 2})
