@@ -194,6 +194,68 @@ def test_multimetric_refit_by_name(data):
         clone(search).set_params(refit=True).fit(X, y, classes=[0, 1])
 
 
+def _sparsity(estimator, X, y):
+    """A second objective that fights accuracy: the share of zero coefficients (L1 and large alpha)."""
+    return float(np.mean(estimator.coef_ == 0))
+
+
+def test_several_metrics_as_objectives_with_a_callable_refit(data):
+    X, y = data
+
+    def sparse_enough(cv):  # the most accurate finished model on the front with a third of its weights zero
+        rows = [i for i in np.flatnonzero(cv["pareto_front"]) if cv["test_sparsity"][i] >= 1 / 3]
+        rows = rows or list(np.flatnonzero(cv["pareto_front"]))
+        return int(max(rows, key=lambda i: cv["test_accuracy"][i]))
+
+    params = {"alpha": np.logspace(-4, 0, 30), "penalty": ["l1", "elasticnet"]}
+    search = SuccessiveHalvingSearchCV(SGDClassifier(random_state=0), params, n_initial_parameters=12,
+                                       n_initial_iter=1, max_iter=9, scoring={"accuracy": "accuracy",
+                                                                              "sparsity": _sparsity},
+                                       refit=sparse_enough, random_state=0)
+    search.fit(X, y, classes=[0, 1])
+    study, cv = search.study_, search.cv_results_
+    assert study.directions == ["maximize", "maximize"] and all(
+        len(step) == 2 for t in study.trials for step in t.intermediate_values.values())
+    complete = [t for t in study.trials if t.state.value == "complete"]
+    assert complete and len(complete) < len(study.trials)  # the brackets pruned some
+    assert all(t.values == tuple(cv[f"test_{m}"][cv["model_id"].tolist().index(t.system_attrs["model_id"])]
+                                 for m in ("accuracy", "sparsity")) for t in complete)
+    front = {cv["model_id"].tolist().index(t.system_attrs["model_id"]) for t in study.best_trials}
+    assert set(search.pareto_front_) == front == set(np.flatnonzero(cv["pareto_front"]))
+    assert search.best_index_ == sparse_enough(cv) and search.best_params_ == cv["params"][search.best_index_]
+    assert not hasattr(search, "best_score_")  # as scikit-learn, when refit is a callable
+    assert search.best_estimator_.predict(X[:5]).shape == (5,)
+    with pytest.raises(ValueError, match="score.. needs one metric"):
+        search.score(X, y)
+    with pytest.raises(ValueError, match="must return the index of a model"):
+        clone(search).set_params(refit=lambda cv: "first").fit(X, y, classes=[0, 1])
+    one = SuccessiveHalvingSearchCV(SGDClassifier(), params, n_initial_parameters=4, n_initial_iter=1,
+                                    refit=lambda cv: int(np.argmin(cv["test_score"])), random_state=0)
+    with pytest.raises(ValueError, match="stopped early and not kept.*finished"):
+        clone(one).fit(X, y, classes=[0, 1])  # the worst model was pruned
+
+    def worst_finished(cv):
+        return int(np.flatnonzero(cv["finished"])[np.argmin(cv["test_score"][cv["finished"]])])
+
+    one.set_params(refit=worst_finished).fit(X, y, classes=[0, 1])  # one metric: the callable only picks
+    assert one.best_index_ == worst_finished(one.cv_results_) and one.study_.n_objectives == 1
+    assert one.best_estimator_.predict(X[:3]).shape == (3,)
+
+
+def test_several_objectives_resume_from_storage(data, tmp_path):
+    X, y = data
+    params = {"alpha": np.logspace(-4, 0, 30), "penalty": ["l1", "elasticnet"]}
+    kwargs = dict(n_initial_parameters=9, n_initial_iter=1, max_iter=9, random_state=0,
+                  scoring={"accuracy": "accuracy", "sparsity": _sparsity}, storage=f"sqlite:///{tmp_path}/s.db",
+                  study_name="s", refit=lambda cv: int(np.flatnonzero(cv["pareto_front"])[0]))
+    first = SuccessiveHalvingSearchCV(SGDClassifier(random_state=0), params, **kwargs).fit(X, y, classes=[0, 1])
+    again = SuccessiveHalvingSearchCV(SGDClassifier(random_state=0), params, resume=True, **kwargs)
+    again.fit(X, y, classes=[0, 1])  # nothing left to run: the results are read back from the study
+    for key in ("test_accuracy", "test_sparsity", "pareto_front"):
+        np.testing.assert_array_equal(again.cv_results_[key], first.cv_results_[key])
+    assert again.best_index_ == first.best_index_
+
+
 def test_regressor_and_error_messages(data):
     X, y = data
     SuccessiveHalvingSearchCV(SGDRegressor(), {"alpha": [1e-4, 1e-2]}, n_initial_parameters=2, n_initial_iter=1,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,11 @@ class ModelRun:
     def score(self) -> float:
         return self.records[-1]["score"] if self.records else -math.inf
 
+    def values(self, objectives: Sequence[str]) -> tuple[float, ...]:
+        """The latest score of each metric in ``objectives`` (NaN where it has none)."""
+        last = self.records[-1] if self.records else {}
+        return tuple(float(last.get(f"score_{name}", math.nan)) for name in objectives)
+
 
 class Driver:
     """Runs a planned set of brackets to the end (or to an interrupt) on one study; see the module doc."""
@@ -91,6 +96,7 @@ class Driver:
         model_seeds: bool,
         log_every: int = 0,
         prefix: str = "",
+        objectives: Sequence[str] = (),
     ) -> None:
         self.study, self.plan, self.model_id = study, dict(plan), model_id
         self.estimator, self.space, self.data, self.backend = estimator, space, data, backend
@@ -100,6 +106,7 @@ class Driver:
         self.lazy, self.checkpoint, self.error_score = lazy, checkpoint, error_score
         self.model_seeds = model_seeds
         self.log_every, self.prefix = log_every, prefix
+        self.objectives = tuple(objectives)  # several metrics searched as objectives (a study of several)
         self.seed = seed
         self.models: dict[int, ModelRun] = {}
         self.history: list[dict[str, Any]] = []
@@ -282,24 +289,34 @@ class Driver:
                         self.prefix, model.model_id, score, model.calls, best.score, best.model_id, best.calls)
         if self.checkpoint:
             self.study.save_checkpoint(model.number, self.fetch_model(model), step=model.calls)
-        self.study.report(model.number, score if math.isfinite(score) else math.nan, step=model.calls)
+        if self.objectives:
+            self.study.report(model.number, model.values(self.objectives), step=model.calls)
+        else:
+            self.study.report(model.number, score if math.isfinite(score) else math.nan, step=model.calls)
         if self._plateaued(model):
             self._finish(model)
 
     def _plateaued(self, model: ModelRun) -> bool:
         """dask-ml's patience rule: no score within the last ``patience`` calls beat the first of them by
-        more than ``tol``."""
+        more than ``tol`` (with several objectives: none of them did)."""
         if not self.patience or self.tol is None or math.isnan(self.tol) or model.calls < self.patience:
             return False
-        window = [r["score"] for r in model.records if model.calls - r["partial_fit_calls"] <= self.patience]
-        if len(window) < 2:
+        recent = [r for r in model.records if model.calls - r["partial_fit_calls"] <= self.patience]
+        if len(recent) < 2:
             return False
-        return max(np.asarray(window[1:]) - window[0]) <= self.tol
+        for key in [f"score_{name}" for name in self.objectives] or ["score"]:
+            window = np.array([r.get(key, math.nan) for r in recent], dtype=float)
+            if max(window[1:] - window[0]) > self.tol:
+                return False
+        return True
 
     # --- trial ends -----------------------------------------------------------------------------------------
     def _finish(self, model: ModelRun) -> None:
         model.state = "done"
-        self.study.tell(model.number, model.score if math.isfinite(model.score) else math.nan)
+        if self.objectives:
+            self.study.tell(model.number, model.values(self.objectives))
+        else:
+            self.study.tell(model.number, model.score if math.isfinite(model.score) else math.nan)
 
     def _prune(self, model: ModelRun) -> None:
         model.state, model.handle = "pruned", None
@@ -384,9 +401,12 @@ class Driver:
             self._start_bracket(s)  # a bracket whose start was interrupted gets its missing models
 
     def _old_record(self, trial: Any, model_id: Hashable, s: int, step: int, value: float) -> dict[str, Any]:
-        return {"model_id": model_id, "params": self.space.to_params(trial.config), "partial_fit_calls": step,
-                "partial_fit_time": math.nan, "score": value, "score_time": math.nan,
-                "elapsed_wall_time": math.nan, "bracket": s}
+        record = {"model_id": model_id, "params": self.space.to_params(trial.config), "partial_fit_calls": step,
+                  "partial_fit_time": math.nan, "score": value, "score_time": math.nan,
+                  "elapsed_wall_time": math.nan, "bracket": s}
+        several = trial.intermediate_values.get(step, ())
+        record.update({f"score_{name}": v for name, v in zip(self.objectives, several, strict=False)})
+        return record
 
     def _block(self, call: int) -> int:
         """The block of a model's ``call``-th partial_fit (0-based): all models see the blocks in the same

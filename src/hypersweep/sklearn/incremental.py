@@ -98,6 +98,7 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
         self._check_params()
         seed = _seed(self.random_state)
         scorers, refit_name, multimetric = check_scorers(self.estimator, self.scoring, self.refit)
+        objectives = list(scorers) if multimetric and callable(self.refit) else []
         resource = self._resource()
         if resource == "partial_fit" and not hasattr(self.estimator, "partial_fit"):
             raise TypeError(
@@ -114,7 +115,7 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
             data, raw = _prepare(X, y, parts, backend, self._test_size(len(parts)), self._n_folds(), seed,
                                  self._splitter(X, y))
             plan = self._plan()
-            study = self._study(space, plan, seed)
+            study = self._study(space, plan, seed, len(objectives))
             estimator = self.estimator
             if resource not in ("partial_fit", "n_samples") and "warm_start" in estimator.get_params():
                 estimator = clone(estimator).set_params(warm_start=True)
@@ -126,6 +127,7 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
                 checkpoint=self.storage is not None, error_score=self.error_score,
                 model_seeds="random_state" in estimator.get_params() and estimator.get_params()["random_state"] is None,
                 log_every=_log_every(self.verbose), prefix=f"[{self.prefix}] " if self.prefix else "",
+                objectives=objectives,
             )
             try:
                 with backend.native_threads(), _logging_to_stdout(bool(driver.log_every)):
@@ -200,14 +202,15 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``patience`` calls long (scoring costs little next to a partial_fit); else only at the rungs."""
         return 1 if self._patience() else None
 
-    def _study(self, space: ParamSpace, plan: dict[int, Bracket], seed: int) -> Any:
+    def _study(self, space: ParamSpace, plan: dict[int, Bracket], seed: int, n_objectives: int = 0) -> Any:
         import hypersweep as hs
         from hypersweep.artifacts import Retention
 
         if self.storage is not None and self.study_name is None:
             raise ValueError("storage= needs study_name= too: the name under which the search is kept and resumed")
+        several = {"directions": ["maximize"] * n_objectives} if n_objectives > 1 else {}
         return hs.create_study(
-            space.space, direction="maximize", sampler=self.sampler, scheduler=Brackets(plan),
+            space.space, direction="maximize", **several, sampler=self.sampler, scheduler=Brackets(plan),
             storage=self.storage, name=self.study_name, resume=bool(self.resume), seed=seed,
             retention=Retention(keep_last=1, delete_pruned=True),
         )
@@ -225,9 +228,24 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.model_history_ = {m.model_id: list(m.records) for m in scored}
         self.cv_results_ = self._cv_results(scored, driver, scorers, multimetric)
         finished = [m for m in scored if m.state == "done"] or [m for m in scored if m.state == "alive"] or scored
-        best = max(finished, key=lambda m: (m.score, -m.number))
-        self.best_index_ = scored.index(best)
-        self.best_score_ = float(best.score)
+        if driver.objectives:
+            front = _front(finished, driver.objectives)
+            self.pareto_front_ = sorted(scored.index(m) for m in front)
+            self.cv_results_["pareto_front"] = np.isin(np.arange(len(scored)), self.pareto_front_)
+        if callable(self.refit):
+            self.cv_results_["finished"] = np.isin(np.arange(len(scored)), [scored.index(m) for m in finished])
+            self.best_index_ = _chosen(self.refit, self.cv_results_, len(scored))
+            best = scored[self.best_index_]
+            if best not in finished and self.refit is not False and driver.data.n_folds == 1:
+                raise ValueError(
+                    f"refit={getattr(self.refit, '__name__', self.refit)!r} chose model {best.model_id!r} (index "
+                    f"{self.best_index_}), which was stopped early and not kept; choose one of the rows where "
+                    "cv_results_['finished'] is True"
+                )
+        else:
+            best = max(finished, key=lambda m: (m.score, -m.number))
+            self.best_index_ = scored.index(best)
+            self.best_score_ = float(best.score)
         self.best_params_ = best.params
         self.scorer_ = scorers[refit_name] if not multimetric else scorers
         self.n_splits_ = driver.data.n_folds
@@ -340,6 +358,12 @@ class BaseIncrementalSearchCV(MetaEstimatorMixin, BaseEstimator):
         estimator = self._best()
         if _data.is_dask(X):
             X, y = dask.compute(X, y)
+        if self.multimetric_ and callable(self.refit):
+            raise ValueError(
+                "score() needs one metric, and this search has several objectives (refit is a callable); score "
+                "best_estimator_ with the metric you want, e.g. search.scorer_['accuracy'](search.best_estimator_, "
+                "X, y)"
+            )
         scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
         return float(scorer(estimator, X, y))
 
@@ -355,8 +379,12 @@ class IncrementalSearchCV(BaseIncrementalSearchCV):
 
     Parameters beyond dask-ml's: ``sampler`` ("random", "tpe", "bo" or an engine sampler), ``cv`` (k folds
     inside the search instead of a holdout), ``refit`` (the metric that ranks models when ``scoring`` has
-    several), ``resource`` ("partial_fit"; "n_samples" fits on growing subsamples; a parameter name such as
-    "n_estimators" continues a warm-started estimator), ``storage``/``study_name``/``resume`` (keep the
+    several; or a callable ``cv_results_ -> index``, which with several metrics makes each an objective: the
+    brackets keep each rung's Pareto front, ``pareto_front_`` / ``cv_results_["pareto_front"]`` mark the
+    finished models no other beats on every metric, and the callable picks ``best_index_`` among the rows
+    where ``cv_results_["finished"]`` is True), ``resource``
+    ("partial_fit"; "n_samples" fits on growing subsamples; a parameter name such as "n_estimators" continues
+    a warm-started estimator), ``storage``/``study_name``/``resume`` (keep the
     search in a database and continue it after a crash), ``error_score`` ("raise" or a score for failures).
     """
 
@@ -568,6 +596,26 @@ def _prepare(
         whole = dask.delayed(_whole, pure=True)
         raw = [backend.compute(whole(Xb, yb)) for Xb, yb in parts]
     return Data(train=train, test=test, n_folds=n_folds), raw
+
+
+def _front(models: list[ModelRun], objectives: list[str] | tuple[str, ...]) -> list[ModelRun]:
+    """The models no other of ``models`` beats on every objective (scores: higher is better; NaN worst)."""
+    from hypersweep.multi_objective import pareto_front_mask
+
+    losses = [[-v if math.isfinite(v) else math.inf for v in m.values(objectives)] for m in models]
+    return [m for m, keep in zip(models, pareto_front_mask(losses), strict=True) if keep]
+
+
+def _chosen(refit: Any, cv_results: dict, n: int) -> int:
+    """The index a callable ``refit`` picks from ``cv_results_``, checked."""
+    index = refit(cv_results)
+    if not isinstance(index, numbers.Integral) or isinstance(index, bool) or not 0 <= index < n:
+        raise ValueError(
+            f"refit={getattr(refit, '__name__', refit)!r} returned {index!r}; a callable refit must return the "
+            f"index of a model in cv_results_ (an int in 0..{n - 1}), e.g. one of the rows where "
+            "cv_results_['pareto_front'] is True"
+        )
+    return int(index)
 
 
 def _whole(X: Any, y: Any) -> list[tuple[Any, Any]]:
