@@ -14,6 +14,7 @@ from hypersweep.multi_objective import (
     crowding_distance,
     dominates,
     hypervolume,
+    hypervolume_improvement,
     non_dominated_sort,
     pareto_front_mask,
 )
@@ -177,6 +178,47 @@ def test_nsga2_and_tpe_beat_random_on_zdt1():
     nsga = [_zdt1_volume(NSGAIISampler(population_size=30, seed=s), s) for s in range(3)]
     tpe = [_zdt1_volume("tpe", s, n_trials=120) for s in range(3)]
     assert np.median(nsga) > np.median(rand) and np.median(tpe) > np.median(rand), (nsga, tpe, rand)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_hypervolume_improvement_is_the_volume_a_point_adds(d):
+    rng = np.random.default_rng(10 + d)
+    ref = np.full(d, 1.1)
+    for _ in range(40):
+        front = rng.random((int(rng.integers(0, 7)), d)).round(1)  # any set: dominated rows and ties too
+        points = rng.random((6, d)).round(1)
+        before = hypervolume(front, ref) if len(front) else 0.0
+        expected = [hypervolume(np.vstack([front, p]), ref) - before for p in points]
+        assert hypervolume_improvement(points, front, ref) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="2 or 3 objectives"):
+        hypervolume_improvement([[0.0] * 4], [[0.5] * 4], [1.0] * 4)
+
+
+def test_mobo_beats_random_and_nsga2_early_on_zdt1():
+    mobo = [_zdt1_volume("mobo", s, n_trials=30) for s in range(2)]
+    rand = [_zdt1_volume("random", s, n_trials=30) for s in range(2)]
+    assert min(mobo) > max(rand), (mobo, rand)
+
+
+def test_mobo_with_constraints_pending_trials_and_more_objectives():
+    space = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
+
+    def constrained(config):  # the unconstrained front lies at x < 0.5; feasible needs x >= 0.5
+        return {"objective": (config["x"] + config["y"], 1 - config["x"] + config["y"]),
+                "constraints": [0.5 - config["x"]]}
+
+    study = hs.create_study(space, directions=["minimize", "minimize"], sampler="mobo", seed=0)
+    study.optimize(constrained, n_trials=30, progress=False)
+    later = study.trials[10:]  # after the initial design
+    assert sum(t.feasible for t in later) >= 15 and all(t.feasible for t in study.best_trials)
+    first, second = study.ask(), study.ask()  # the first is pending when the second is proposed
+    assert first.config != second.config
+    four = hs.create_study(space, directions=["minimize"] * 4, sampler="mobo", seed=0)
+    four.optimize(lambda c: (c["x"], 1 - c["x"], c["y"], 1 - c["y"]), n_trials=14, progress=False)
+    assert len(four.best_trials) >= 10  # every trial trades one objective for another
+    one = hs.create_study(space, sampler="mobo", seed=0)  # one objective: Bayesian optimization as "bo"
+    one.optimize(lambda c: (c["x"] - 0.3) ** 2 + c["y"], n_trials=16, progress=False)
+    assert one.best_value < 0.05
 
 
 def test_nsga2_handles_integers_and_categories_and_checks_its_options():
