@@ -759,7 +759,7 @@ def _check_multi_objective(sampler: BaseSampler, scheduler: BaseScheduler) -> No
     if not getattr(sampler, "multi_objective", False):
         raise ValueError(
             f"{type(sampler).__name__} optimizes one objective; for several use sampler='auto' (the default), "
-            "'nsga2', 'tpe', 'random', 'sobol' or 'grid'"
+            "'mobo', 'nsga2', 'nsga3', 'tpe', 'random', 'sobol' or 'grid'"
         )
     if not scheduler.multi_objective:
         raise ValueError(

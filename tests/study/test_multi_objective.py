@@ -221,6 +221,25 @@ def test_mobo_with_constraints_pending_trials_and_more_objectives():
     assert one.best_value < 0.05
 
 
+def test_nsga3_niching_spreads_the_elite_over_reference_directions():
+    from hypersweep.samplers.nsga3 import NSGAIIISampler, reference_directions
+
+    lattice = reference_directions(4, 3)
+    assert len(lattice) == math.comb(3 + 3, 3) and np.allclose(lattice.sum(axis=1), 1.0)
+    sampler = NSGAIIISampler(population_size=20, seed=0)
+    # a front of 4 objectives: five near-copies crowd one corner, three others sit near other directions
+    crowd = [[0.01 * i, 1.0, 1.0, 1.0] for i in range(5)]
+    others = [[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]]
+    losses = np.array(crowd + others + [[2.0, 2.0, 2.0, 2.0]])  # the last is dominated
+    order = sampler._order(losses, np.zeros(len(losses))).tolist()
+    assert sorted(order) == list(range(len(losses))) and order[-1] == 8
+    assert set(order[:4]) >= {5, 6, 7}  # one per niche before a second from the crowded corner
+    infeasible = sampler._order(losses, np.array([0, 0, 0, 0, 0, 0, 0, 2.0, 1.0])).tolist()
+    assert infeasible[-2:] == [8, 7]  # after the feasible ones, the least violating first
+    with pytest.raises(ValueError, match="divisions"):
+        NSGAIIISampler(divisions=0)
+
+
 def test_nsga2_handles_integers_and_categories_and_checks_its_options():
     study = hs.create_study({"n": hs.Int(1, 8), "act": hs.Categorical(["a", "b", "c"]), "x": (0.0, 1.0)},
                             directions=["minimize", "maximize"], sampler=NSGAIISampler(population_size=6, seed=0))

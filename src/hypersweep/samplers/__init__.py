@@ -33,6 +33,7 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
     "bo-rf": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "rf"}),
     "bo-et": ("hypersweep.samplers.bo:BOSampler", {"surrogate": "et"}),
     "nsga2": ("hypersweep.samplers.nsga2:NSGAIISampler", {}),
+    "nsga3": ("hypersweep.samplers.nsga3:NSGAIIISampler", {}),
     "mobo": ("hypersweep.samplers.mobo:MOBOSampler", {}),
     "auto": ("hypersweep.samplers.auto:AutoSampler", {}),
 }

@@ -81,7 +81,7 @@ class NSGAIISampler(BaseSampler):
         new = [t for t in done if t.number not in self._seen]
         pool = [by_number[n] for n in self._elite] + new
         self._seen.update(t.number for t in new)
-        order = _elite_order(as_losses([t.values for t in pool], directions), np.array([t.violation for t in pool]))
+        order = self._order(as_losses([t.values for t in pool], directions), np.array([t.violation for t in pool]))
         elite = [pool[i] for i in order[: self.population_size]]
         self._elite = [t.number for t in elite]
         X = space.encode_many([t.config for t in elite])
@@ -89,6 +89,10 @@ class NSGAIISampler(BaseSampler):
         categorical = np.array([isinstance(space[n], Categorical) for n in space.dims])
         child = self._cross(X[a], X[b], categorical) if self.rng.random() < self.crossover_prob else X[a].copy()
         return space.decode(self._mutate(child, categorical))
+
+    def _order(self, losses: np.ndarray, violation: np.ndarray) -> np.ndarray:
+        """Positions of the candidates for the elite, best first (NSGA-II: rank, then crowding distance)."""
+        return _elite_order(losses, violation)
 
     def _tournament(self, size: int) -> int:
         """The better (earlier in the elite's order) of two members of an elite of ``size`` drawn at random."""
