@@ -13,7 +13,9 @@ from hypersweep.viz import data
 
 pytest.importorskip("plotly")
 
-PLOTS = [name for name in viz.__all__ if name.startswith("plot_")]
+#: plots of a study of several objectives (tests/viz/test_multi_objective_plots.py)
+MULTI_OBJECTIVE_PLOTS = ("plot_pareto_front", "plot_hypervolume_history")
+PLOTS = [name for name in viz.__all__ if name.startswith("plot_") and name not in MULTI_OBJECTIVE_PLOTS]
 
 
 def _curves(config, trial):

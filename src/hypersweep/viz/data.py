@@ -3,6 +3,11 @@
 Every ``*_data(study)`` here feeds the ``plot_*`` function of the same name in `hypersweep.viz.plots`; tests
 check these, the figures are drawn from them. They read only the engine's trials (states, values, intermediate
 values, timings, workers, brackets), so they work alike for every front end and every storage.
+
+The data of one value per trial (history, slice, contour, parallel coordinates, EDF, importances) takes
+``target``, a callable trial -> float to show instead of the objective (``lambda t: t.duration``). A study of
+several objectives has no single objective to show, so there ``target`` is required
+(``target=lambda t: t.values[0]``); `pareto_front_data` and `hypervolume_history_data` show all of them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from hypersweep._validation import invalid
+from hypersweep.direction import Direction
+from hypersweep.multi_objective import as_losses, hypervolume, pareto_front_mask
 from hypersweep.space import Categorical, Float, Int
 
 __all__ = [
@@ -22,17 +30,59 @@ __all__ = [
     "contour_data",
     "edf_data",
     "history_data",
+    "hypervolume_history_data",
     "importances_data",
     "intermediate_data",
     "parallel_coordinate_data",
+    "pareto_front_data",
     "slice_data",
     "timeline_data",
 ]
+
+#: what the data of one value per trial takes as ``target``
+Target = Callable[[Any], float]
 
 
 def _complete(study: Any) -> list[Any]:
     return [t for t in study.trials if t.state.value == "complete" and t.value is not None
             and math.isfinite(t.value)]
+
+
+def _directions(study: Any) -> list[Direction]:
+    """The study's directions, one per objective (objects that know only a ``direction`` have one)."""
+    directions = getattr(study, "directions", None)
+    return [Direction.of(d) for d in directions] if directions else [Direction.of(study.direction)]
+
+
+def _check_target(study: Any, target: Target | None) -> None:
+    """A study of several objectives has no one value to show: its plots need a ``target``."""
+    if target is not None and not callable(target):
+        raise invalid("target", target, "a callable (trial -> float) or None", "e.g. target=lambda t: t.duration")
+    directions = _directions(study)
+    if target is None and len(directions) > 1:
+        names = ", ".join(d.value for d in directions)
+        raise invalid("target", None, f"a callable (trial -> float) choosing the value to show, for study "
+                      f"{study.name!r} of {len(directions)} objectives ({names})",
+                      "e.g. target=lambda t: t.values[0], target_name='objective 0'; plot_pareto_front shows "
+                      "them all")
+
+
+def _scored(study: Any, target: Target | None) -> tuple[list[Any], list[float]]:
+    """The complete trials with a finite value to show (the objective, or ``target(trial)``), by number, and
+    those values."""
+    _check_target(study, target)
+    if target is None:
+        trials = _complete(study)
+        return trials, [float(t.value) for t in trials]
+    kept, values = [], []
+    for t in study.trials:
+        if t.state.value != "complete":
+            continue
+        value = target(t)
+        if value is not None and math.isfinite(float(value)):
+            kept.append(t)
+            values.append(float(value))
+    return kept, values
 
 
 def axis_of(param: Any) -> dict[str, Any]:
@@ -49,17 +99,22 @@ def _position(param: Any, value: Any) -> Any:
     return param.index(value) if isinstance(param, Categorical) else value
 
 
-def history_data(study: Any) -> dict[str, Any]:
-    """Objective of each complete trial by trial number, and the best so far (by the study's direction)."""
-    trials = _complete(study)
-    numbers = [t.number for t in trials]
-    values = np.array([t.value for t in trials], dtype=float)
-    if study.direction.sign > 0:
-        best = np.maximum.accumulate(values) if len(values) else values
+def history_data(study: Any, target: Target | None = None, direction: str | Direction | None = None
+                 ) -> dict[str, Any]:
+    """Objective (or ``target(trial)``) of each complete trial by trial number, and the best so far by
+    ``direction``: by default the study's direction, and with a ``target`` none ("best" is None: which way is
+    better is known only for the objective, so give ``direction="minimize"`` for a best line of a target)."""
+    trials, scored = _scored(study, target)
+    if direction is not None:
+        chosen: Direction | None = Direction.of(direction)
     else:
-        best = np.minimum.accumulate(values) if len(values) else values
-    return {"number": numbers, "value": values.tolist(), "best": best.tolist(),
-            "direction": study.direction.value}
+        chosen = _directions(study)[0] if target is None else None
+    values = np.array(scored, dtype=float)
+    best = None
+    if chosen is not None:
+        best = (np.maximum if chosen.sign > 0 else np.minimum).accumulate(values) if len(values) else values
+    return {"number": [t.number for t in trials], "value": values.tolist(),
+            "best": None if best is None else best.tolist(), "direction": None if chosen is None else chosen.value}
 
 
 def intermediate_data(study: Any) -> dict[str, Any]:
@@ -78,9 +133,11 @@ def _params(study: Any, params: Sequence[str] | None) -> list[str]:
     return dims if params is None else [p for p in params if p in dims]
 
 
-def parallel_coordinate_data(study: Any, params: Sequence[str] | None = None) -> dict[str, Any]:
-    """For each parameter, the complete trials' values (category indexes) and its axis; and their objectives."""
-    trials = _complete(study)
+def parallel_coordinate_data(study: Any, params: Sequence[str] | None = None, target: Target | None = None
+                             ) -> dict[str, Any]:
+    """For each parameter, the complete trials' values (category indexes) and its axis; and their objectives
+    (or ``target(trial)``)."""
+    trials, values = _scored(study, target)
     space = study.space
     names = _params(study, params)
     dims = []
@@ -89,37 +146,38 @@ def parallel_coordinate_data(study: Any, params: Sequence[str] | None = None) ->
         dims.append({"name": name, "axis": axis_of(space[name]),
                      "values": [_position(space[name], t.config.get(name)) if name in t.config else None
                                 for t in trials], "n": len(rows)})
-    return {"objective": [t.value for t in trials], "number": [t.number for t in trials], "dims": dims}
+    return {"objective": values, "number": [t.number for t in trials], "dims": dims}
 
 
-def slice_data(study: Any, params: Sequence[str] | None = None) -> dict[str, Any]:
-    """For each parameter, (value, objective, number) of the complete trials that have it."""
-    trials = _complete(study)
+def slice_data(study: Any, params: Sequence[str] | None = None, target: Target | None = None) -> dict[str, Any]:
+    """For each parameter, (value, objective or ``target(trial)``, number) of the complete trials that have it."""
+    trials, values = _scored(study, target)
     space = study.space
     panels = []
     for name in _params(study, params):
-        rows = [t for t in trials if name in t.config]
+        rows = [(t, v) for t, v in zip(trials, values, strict=True) if name in t.config]
         panels.append({"name": name, "axis": axis_of(space[name]),
-                       "x": [_position(space[name], t.config[name]) for t in rows],
-                       "value": [t.value for t in rows], "number": [t.number for t in rows]})
+                       "x": [_position(space[name], t.config[name]) for t, _ in rows],
+                       "value": [v for _, v in rows], "number": [t.number for t, _ in rows]})
     return {"panels": panels}
 
 
-def contour_data(study: Any, params: Sequence[str] | None = None, resolution: int = 50) -> dict[str, Any]:
-    """For each pair of parameters, the trials' points and the objective interpolated on a grid (None where
-    the points do not surround a grid cell)."""
+def contour_data(study: Any, params: Sequence[str] | None = None, resolution: int = 50,
+                 target: Target | None = None) -> dict[str, Any]:
+    """For each pair of parameters, the trials' points and the objective (or ``target(trial)``) interpolated on
+    a grid (None where the points do not surround a grid cell)."""
     from scipy.interpolate import griddata
 
-    trials = _complete(study)
+    trials, values = _scored(study, target)
     space = study.space
     names = _params(study, params)
     pairs = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            rows = [t for t in trials if a in t.config and b in t.config]
-            x = np.array([_numeric(space[a], t.config[a]) for t in rows], dtype=float)
-            y = np.array([_numeric(space[b], t.config[b]) for t in rows], dtype=float)
-            z = np.array([t.value for t in rows], dtype=float)
+            rows = [(t, v) for t, v in zip(trials, values, strict=True) if a in t.config and b in t.config]
+            x = np.array([_numeric(space[a], t.config[a]) for t, _ in rows], dtype=float)
+            y = np.array([_numeric(space[b], t.config[b]) for t, _ in rows], dtype=float)
+            z = np.array([v for _, v in rows], dtype=float)
             grid = None
             if len(rows) >= 4 and np.ptp(x) > 0 and np.ptp(y) > 0:
                 gx, gy = np.linspace(x.min(), x.max(), resolution), np.linspace(y.min(), y.max(), resolution)
@@ -146,22 +204,25 @@ def _shown(param: Any, x: np.ndarray) -> list[float]:
     return (10**x).tolist() if getattr(param, "log", False) and not isinstance(param, Categorical) else x.tolist()
 
 
-def importances_data(study: Any, target: Callable[[Any], float] | None = None, method: str = "fanova",
+def importances_data(study: Any, target: Target | None = None, method: str = "fanova",
                      params: Sequence[str] | None = None, seed: int = 0) -> dict[str, Any]:
-    """The parameters' importances (see `hypersweep.viz.importances`), most important first."""
+    """The parameters' importances (see `hypersweep.viz.importances`) for the objective or ``target(trial)``,
+    most important first."""
     from hypersweep.viz.importance import importances
+
+    _check_target(study, target)
 
     ranked = importances(study, method=method, target=target, params=params, seed=seed)
     return {"param": list(ranked), "importance": list(ranked.values()), "method": method}
 
 
-def edf_data(studies: Any) -> dict[str, Any]:
-    """For each study (one or a list), its complete trials' objective values sorted, and the share of trials
-    at or below each (the empirical distribution function)."""
+def edf_data(studies: Any, target: Target | None = None) -> dict[str, Any]:
+    """For each study (one or a list), its complete trials' objective values (or ``target(trial)``) sorted, and
+    the share of trials at or below each (the empirical distribution function)."""
     studies = studies if isinstance(studies, (list, tuple)) else [studies]
     lines = []
     for study in studies:
-        values = np.sort(np.array([t.value for t in _complete(study)], dtype=float))
+        values = np.sort(np.array(_scored(study, target)[1], dtype=float))
         share = (np.arange(1, len(values) + 1) / len(values)) if len(values) else values
         lines.append({"study": study.name, "value": values.tolist(), "share": share.tolist()})
     return {"lines": lines}
@@ -198,3 +259,117 @@ def brackets_data(study: Any) -> dict[str, Any]:
         reached = [sum(1 for m in models if m["steps"] >= level) for level in levels]
         brackets.append({"bracket": bracket, "models": models, "steps": levels, "reached": reached})
     return {"brackets": brackets}
+
+
+def _group() -> dict[str, list[Any]]:
+    return {"number": [], "config": [], "point": []}
+
+
+def pareto_front_data(study: Any, targets: Callable[[Any], Sequence[float]] | None = None,
+                      target_names: Sequence[str] | None = None, include_dominated: bool = True,
+                      include_infeasible: bool = True) -> dict[str, Any]:
+    """The complete trials in three groups: the Pareto front (``study.best_trials``: feasible, and no feasible
+    trial beats them on every objective), the other feasible trials ("dominated") and the infeasible ones (a
+    constraint > 0); each group with its trials' numbers, configs and points (their objective values, or
+    ``targets(trial)``: 2 or 3 values, named by ``target_names``), non-finite coordinates as None.
+
+    The front is always the study's own, by its objectives and directions; ``targets`` only changes the axes
+    (e.g. ``targets=lambda t: (t.values[0], t.duration)``). Axis names default to "objective 0 (minimize)",
+    "objective 1 (maximize)", ...: one per objective."""
+    directions = _directions(study)
+    n = len(directions)
+    if targets is None:
+        if n == 1:
+            raise invalid("targets", None, f"a callable (trial -> 2 or 3 values) for study {study.name!r} of one "
+                          "objective", "e.g. targets=lambda t: (t.value, t.duration), target_names=['loss', "
+                          "'seconds']; or create the study with directions=[...] of several objectives")
+        if n > 3:
+            raise invalid("targets", None, f"a callable (trial -> 2 or 3 values) for study {study.name!r} of {n} "
+                          "objectives (a scatter has 2 or 3 axes)",
+                          "e.g. targets=lambda t: t.values[:2], target_names=['objective 0', 'objective 1']")
+        names = ([f"objective {i} ({d.value})" for i, d in enumerate(directions)] if target_names is None
+                 else [str(name) for name in target_names])
+        if len(names) != n:
+            raise invalid("target_names", target_names, f"one axis title per objective ({n})",
+                          "or give targets= to plot other values")
+    else:
+        if not callable(targets):
+            raise invalid("targets", targets, "a callable (trial -> 2 or 3 values) or None",
+                          "e.g. targets=lambda t: (t.values[0], t.duration)")
+        if target_names is None:
+            raise invalid("target_names", None, "one axis title per value targets returns",
+                          "e.g. targets=lambda t: (t.values[0], t.duration), target_names=['loss', 'seconds']")
+        names = [str(name) for name in target_names]
+        if len(names) not in (2, 3):
+            raise invalid("target_names", target_names, "2 or 3 axis titles (a 2-D or 3-D scatter)",
+                          "and a targets that returns as many values")
+    trials = [t for t in study.trials if t.state.value == "complete" and t.has_value and t.values is not None
+              and len(t.values) == n]
+    feasible = [t for t in trials if t.feasible]
+    on_front = (pareto_front_mask(as_losses([t.values for t in feasible], directions)) if feasible
+                else np.zeros(0, dtype=bool))
+    front = {t.number for t, keep in zip(feasible, on_front, strict=True) if keep}
+    groups = {"front": _group(), "dominated": _group(), "infeasible": _group()}
+    for t in trials:
+        key = "front" if t.number in front else "dominated" if t.feasible else "infeasible"
+        if (key == "dominated" and not include_dominated) or (key == "infeasible" and not include_infeasible):
+            continue
+        point = [float(v) for v in (t.values if targets is None else targets(t))]
+        if len(point) != len(names):
+            raise ValueError(f"targets returned {len(point)} values for trial {t.number}, and target_names has "
+                             f"{len(names)}: give one name per value")
+        groups[key]["number"].append(t.number)
+        groups[key]["config"].append(dict(t.config))
+        groups[key]["point"].append([v if math.isfinite(v) else None for v in point])
+    return {"names": names, "dims": len(names), **groups}
+
+
+def hypervolume_history_data(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:
+    """After each complete trial (by number), the hypervolume of the Pareto front of the feasible complete
+    trials so far, bounded by ``reference_point``: one value per objective, in the objectives' own units and
+    worse than every value that should count (larger where an objective is minimized, smaller where it is
+    maximized). A trial with a non-finite value adds nothing. The volume is recomputed only when the front
+    changes."""
+    directions = _directions(study)
+    n = len(directions)
+    if n == 1:
+        raise ValueError(f"study {study.name!r} has one objective, so no hypervolume: plot_optimization_history "
+                         "shows its best value so far")
+    try:
+        reference = [float(v) for v in reference_point]
+    except (TypeError, ValueError):
+        reference = []
+    if len(reference) != n or not all(math.isfinite(v) for v in reference):
+        names = ", ".join(d.value for d in directions)
+        raise invalid("reference_point", reference_point, f"{n} finite numbers, one per objective ({names})",
+                      f"e.g. reference_point={_worst(study, directions)}: on each objective a value worse than "
+                      "every trial that should count")
+    ref = as_losses([reference], directions)[0]
+    front = np.empty((0, n))
+    volume = 0.0
+    numbers, volumes = [], []
+    for t in study.trials:
+        if t.state.value != "complete" or t.values is None or len(t.values) != n:
+            continue
+        numbers.append(t.number)
+        if t.feasible:
+            loss = as_losses([t.values], directions)[0]
+            if (np.all(np.isfinite(loss)) and np.all(loss < ref)
+                    and not np.any(np.all(front <= loss, axis=1))):  # it improves the front
+                front = np.vstack([front[~np.all(loss <= front, axis=1)], loss])
+                volume = hypervolume(front, ref)
+        volumes.append(volume)
+    return {"number": numbers, "hypervolume": volumes, "reference_point": reference,
+            "directions": [d.value for d in directions]}
+
+
+def _worst(study: Any, directions: list[Direction]) -> list[float]:
+    """An example reference point: the worst value of each objective among the complete trials (1.0 for one
+    without a finite value yet)."""
+    rows = [t.values for t in study.trials if t.state.value == "complete" and t.values is not None
+            and len(t.values) == len(directions)]
+    worst = []
+    for i, d in enumerate(directions):
+        seen = [float(r[i]) for r in rows if math.isfinite(r[i])]
+        worst.append(float(f"{(max if d.sign < 0 else min)(seen):.4g}") if seen else 1.0)
+    return worst

@@ -51,6 +51,9 @@ def importances(
     all (best by the study's direction; by the largest ``target`` values when a target is given).
     """
     check_choice("method", method, METHODS, 'method="fanova" (a random forest) or "ped_anova" (fast)')
+    from hypersweep.viz.data import _check_target
+
+    _check_target(study, target)  # several objectives: say which value to explain
     names, X, y = _design(study, target, params)
     if len(names) == 0 or len(y) < 2:
         return {}
