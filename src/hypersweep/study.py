@@ -114,7 +114,7 @@ class Study:
         self._decisions: dict[int, str] = {}  # trial_id -> the scheduler's first non-"continue" verdict
         self._mine: dict[int, Trial] = {}  # trial_id -> trials this process is running
         self._last_requeue = 0.0
-        self._tracker = RetentionTracker(self.retention, self.direction) if artifacts is not None else None
+        self._tracker = RetentionTracker(self.retention, self._goal) if artifacts is not None else None
         self._prefix = f"{study_id}-{re.sub(r'[^A-Za-z0-9._-]+', '_', name)[:64]}"
 
     # --- reading -------------------------------------------------------------------------------------

@@ -152,6 +152,43 @@ def test_keep_best_keeps_the_k_best_complete_trials() -> None:
     assert tracker.update(first) == []  # its version again (storage has not deleted yet): nothing more
 
 
+def _several(number: int, values: tuple[float, ...], violation: float = 0.0) -> Trial:
+    metadata = {"constraints": [violation]} if violation else {}
+    return Trial(number, {}, C, values=values, metadata=metadata, artifacts={"checkpoint-1": ckpt(1)})
+
+
+def test_keep_best_with_several_objectives_keeps_what_few_trials_dominate() -> None:
+    front = RetentionTracker(Retention(keep_best=1), ["minimize", "maximize"])
+    assert front.update(_several(0, (1.0, 1.0))) == []
+    assert front.update(_several(1, (2.0, 2.0))) == []  # a trade-off with 0: both on the front
+    assert front.update(_several(2, (3.0, 1.5))) == [(2, ["checkpoint-1"])]  # dominated by 1: never kept
+    assert front.update(_several(3, (0.5, 3.0))) == [(0, ["checkpoint-1"]), (1, ["checkpoint-1"])]
+    assert front.best == [3]
+    assert front.update(_several(4, (0.0, 9.0), violation=1.0)) == [(4, ["checkpoint-1"])]  # infeasible
+    two = RetentionTracker(Retention(keep_best=2), ["minimize", "minimize"])
+    assert [two.update(_several(i, v)) for i, v in enumerate([(3.0, 3.0), (2.0, 2.0), (1.0, 1.0)])] == [
+        [], [], [(0, ["checkpoint-1"])]]  # 0 is dominated twice: out; 1 once: kept
+    assert two.best == [2, 1]
+
+
+def test_a_study_of_several_objectives_keeps_the_front_checkpoints(tmp_path) -> None:
+    import hypersweep as hs
+
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], sampler="random", seed=0,
+                            storage=f"sqlite:///{tmp_path}/s.db", artifacts=str(tmp_path / "art"),
+                            retention=Retention(keep_best=1))
+
+    def objective(config, trial):
+        trial.report((config["x"], 1.0), 1)
+        trial.save_checkpoint({"x": config["x"]}, step=1)
+        return config["x"], (config["x"] - 0.5) ** 2
+
+    study.optimize(objective, n_trials=12, progress=False)
+    kept = {t.number for t in study.trials if t.checkpoint is not None}
+    assert kept == {t.number for t in study.best_trials} and len(kept) < 12
+    assert all(study.trial(n).load_checkpoint()["x"] == study.trial(n).config["x"] for n in kept)
+
+
 def test_keep_best_maximizes_and_breaks_ties_by_trial_number() -> None:
     tracker = RetentionTracker(Retention(keep_best=1), "maximize")
     assert tracker.update(trial(3, C, ckpt(1), value=0.9)) == []

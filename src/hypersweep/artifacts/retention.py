@@ -8,6 +8,9 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from hypersweep._validation import check_int, invalid
 from hypersweep.direction import Direction
@@ -26,6 +29,8 @@ class Retention:
       ``keep_best`` best COMPLETE trials (by value, in the study's direction; ties go to the earlier trial)
       that hold checkpoints, so every other finished trial (a worse complete one, a pruned or failed one)
       loses them. A complete trial that drops out of the best when a better one completes loses them then.
+      With several objectives, a complete trial keeps them while fewer than ``keep_best`` such trials
+      dominate it (``keep_best=1`` keeps the Pareto front).
     - ``delete_pruned``: PRUNED and FAILED trials lose their checkpoints when they finish.
 
     Never deleted: the checkpoints of WAITING, RUNNING and PAUSED trials beyond ``keep_last`` (they may
@@ -96,11 +101,17 @@ class RetentionTracker:
     [(0, ['checkpoint-2', 'checkpoint-3'])]
     """
 
-    def __init__(self, policy: Retention, direction: Direction | str = Direction.MINIMIZE) -> None:
+    def __init__(self, policy: Retention, direction: Any = Direction.MINIMIZE) -> None:
         if not isinstance(policy, Retention):
             raise invalid("policy", policy, "a Retention", "e.g. Retention(keep_last=1, keep_best=3)")
         self.policy = policy
-        self.direction = Direction.of(direction)
+        several = list(direction) if isinstance(direction, (list, tuple)) else [direction]
+        self.directions = [Direction.of(d) for d in several]
+        self.direction = self.directions[0]
+        #: several objectives: trial number -> (losses, violation) of the complete trials with checkpoints, and
+        #: for those kept, how many of them dominate it
+        self._points: dict[int, tuple[np.ndarray, float]] = {}
+        self._dominated_by: dict[int, int] = {}
         self._books: dict[int, _Book] = {}
         #: trial number -> rank (score, -number), higher is better, for the trials in the keep_best group
         self._kept: dict[int, tuple[float, int]] = {}
@@ -109,11 +120,14 @@ class RetentionTracker:
 
     @property
     def best(self) -> list[int]:
-        """Numbers of the complete trials whose checkpoints ``keep_best`` keeps, best first ([] without it).
+        """Numbers of the complete trials whose checkpoints ``keep_best`` keeps, best first ([] without it;
+        with several objectives, by how few trials dominate them, then number).
 
         >>> RetentionTracker(Retention(keep_best=2)).best
         []
         """
+        if len(self.directions) > 1:
+            return sorted(self._dominated_by, key=lambda n: (self._dominated_by[n], n))
         return [-rank[1] for rank in sorted(self._kept.values(), reverse=True)]
 
     def update(self, trial: Trial) -> list[tuple[int, list[str]]]:
@@ -136,7 +150,13 @@ class RetentionTracker:
             doomed, alive = doomed + alive, []
         book.alive = alive
         deletions = {trial.number: self._delete(book, doomed)} if doomed else {}
-        if policy.keep_best is not None:
+        if policy.keep_best is not None and len(self.directions) > 1:
+            if state is TrialState.COMPLETE and alive and trial.number not in self._points:
+                for loser in self._enter_several(trial):
+                    lost = self._books[loser]
+                    deletions.setdefault(loser, []).extend(self._delete(lost, lost.alive))
+                    lost.alive = []
+        elif policy.keep_best is not None:
             rank = self._rank(trial) if state is TrialState.COMPLETE and alive else None
             if trial.number in self._kept and self._kept[trial.number] != rank:
                 del self._kept[trial.number]  # lost its checkpoints (or its value changed: it enters again)
@@ -146,7 +166,8 @@ class RetentionTracker:
                     lost = self._books[loser]
                     deletions.setdefault(loser, []).extend(self._delete(lost, lost.alive))
                     lost.alive = []
-        if trial.is_finished and not book.alive and not book.deleted and trial.number not in self._kept:
+        if trial.is_finished and not book.alive and not book.deleted and trial.number not in self._kept \
+                and trial.number not in self._dominated_by:
             del self._books[trial.number]  # nothing left to track: forget it (memory stays bounded)
         return [(number, names) for number, names in deletions.items() if names]
 
@@ -154,6 +175,30 @@ class RetentionTracker:
         value = trial.value
         score = -math.inf if value is None else self.direction.score(value)
         return (score, -trial.number)
+
+    def _enter_several(self, trial: Trial) -> list[int]:
+        """Several objectives: a complete trial keeps its checkpoints while fewer than ``keep_best`` complete
+        trials with checkpoints dominate it (feasible before infeasible, then Pareto dominance), which only
+        ever grows, so a checkpoint deleted is never wanted back. The trials that lose theirs now."""
+        values = trial.values or ()
+        losses = -np.array([d.score(v) for d, v in zip(self.directions, values, strict=False)], dtype=float)
+        point = (losses, trial.violation)
+        limit = self.policy.keep_best
+        beaten, losers = 0, []
+        for number, other in self._points.items():
+            if _dominates(other, point):
+                beaten += 1
+            elif number in self._dominated_by and _dominates(point, other):
+                self._dominated_by[number] += 1
+                if self._dominated_by[number] >= limit:  # type: ignore[operator]
+                    del self._dominated_by[number]
+                    losers.append(number)
+        self._points[trial.number] = point
+        if beaten >= limit:  # type: ignore[operator]
+            losers.append(trial.number)
+        else:
+            self._dominated_by[trial.number] = beaten
+        return losers
 
     @staticmethod
     def _delete(book: _Book, artifacts: list[Artifact]) -> list[str]:
@@ -183,3 +228,12 @@ class RetentionTracker:
         if len(self._heap) > 2 * len(self._kept) + 16:  # many stale entries: rebuild from the group
             self._heap = list(self._kept.values())
             heapq.heapify(self._heap)
+
+
+def _dominates(a: tuple[np.ndarray, float], b: tuple[np.ndarray, float]) -> bool:
+    """Constrained domination of (losses, violation) pairs: feasible beats infeasible, less violation beats
+    more, and between feasible ones Pareto dominance."""
+    (la, va), (lb, vb) = a, b
+    if va > 0 or vb > 0:
+        return va < vb
+    return bool(np.all(la <= lb) and np.any(la < lb))
