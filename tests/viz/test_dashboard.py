@@ -57,6 +57,26 @@ def test_every_plot_is_served_as_a_figure(storage):
     assert client.get("/api/studies/1/plots/nope").status_code == 404
 
 
+def test_a_study_of_several_objectives(tmp_path):
+    url = f"sqlite:///{tmp_path / 'mo.db'}"
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "maximize"], storage=url, name="mo",
+                            sampler="random", seed=0)
+    study.optimize(lambda c: (c["x"], c["x"] ** 2), n_trials=5, progress=False)  # min x, max x^2: a trade-off
+    client = TestClient(create_app(url))
+    [row] = client.get("/api/studies").json()["studies"]
+    assert row["direction"] == "minimize, maximize" and row["best"] == f"front of {len(study.best_trials)}"
+    trials = client.get(f"/api/studies/{row['id']}/trials").json()["trials"]
+    assert [t[2] for t in trials] == [list(t.values) for t in study.trials]
+    for kind in _PLOTS:  # one-value plots show the first objective; the front is drawn from every one
+        figure = client.get(f"/api/studies/{row['id']}/plots/{kind}").json()
+        assert "layout" in figure, kind
+    front = client.get(f"/api/studies/{row['id']}/plots/pareto").json()
+    shown = [n for trace in front["data"] if trace["name"] == "Pareto front" for n in trace["customdata"]]
+    assert sorted(shown) == sorted(t.number for t in study.best_trials)
+    history = client.get(f"/api/studies/{row['id']}/plots/history").json()
+    assert history["data"][0]["y"] == [t.values[0] for t in study.trials]
+
+
 def test_pages_escape_what_users_wrote_and_serve_their_scripts(storage):
     client = TestClient(create_app(storage))
     page = client.get("/study/1").text

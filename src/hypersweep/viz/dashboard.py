@@ -46,7 +46,10 @@ _PLOTS = {
     "edf": "plot_edf",
     "timeline": "plot_timeline",
     "brackets": "plot_brackets",
+    "pareto": "plot_pareto_front",
 }
+#: plots of one value per trial: for a study of several objectives they show the first one
+_ONE_VALUE = ("history", "parallel", "contour", "slice", "importances", "edf")
 
 
 class _StudyView:
@@ -56,7 +59,8 @@ class _StudyView:
         from hypersweep.direction import Direction
 
         self.storage, self.study_id, self.name = storage, record.study_id, record.name
-        self.direction = Direction.of(record.direction)
+        self.directions = [Direction.of(d) for d in record.directions]
+        self.direction = self.directions[0]
         self.space = Space.from_dict(record.space or {})
         self.cursor = 0
         self.changed: dict[int, int] = {}  # number -> cursor at which we last saw it change
@@ -91,7 +95,13 @@ class _StudyView:
 
 
 def _summary(view: _StudyView, record: Any) -> dict[str, Any]:
-    """A study's line in the list of studies."""
+    """A study's line in the list of studies (for several objectives, the size of the Pareto front as best)."""
+    if len(view.directions) > 1:
+        from hypersweep.viz.data import pareto_front_data
+
+        front = len(pareto_front_data(view)["front"]["number"])
+        return {"id": record.study_id, "name": record.name, "direction": ", ".join(d.value for d in view.directions),
+                "n_trials": len(view.by_number), "best": f"front of {front}" if front else None}
     complete = [t.value for t in view.trials if t.state.value == "complete" and t.value is not None]
     best = (max if view.direction.sign > 0 else min)(complete) if complete else None
     return {"id": record.study_id, "name": record.name, "direction": record.direction,
@@ -117,10 +127,11 @@ ROW_FIELDS = ("number", "state", "value", "params", "duration", "steps", "worker
 
 
 def _row(trial: Any, params: list[str]) -> list[Any]:
+    several = trial.values is not None and len(trial.values) > 1
     return [
         trial.number,
         trial.state.value,
-        _finite(trial.value),
+        [_finite(v) for v in trial.values] if several else _finite(trial.value),
         [_cell(trial.config.get(p)) for p in params],
         trial.duration,
         len(trial.intermediate),
@@ -209,7 +220,18 @@ def create_app(storage: Any, token: str | None = None) -> Any:
         view = view_of(int(request.path_params["study_id"]))
 
         def body() -> bytes:
-            return getattr(viz, _PLOTS[kind])(view if kind != "edf" else [view]).to_json().encode()
+            draw = getattr(viz, _PLOTS[kind])
+            options: dict[str, Any] = {}
+            if kind in _ONE_VALUE and len(view.directions) > 1:  # several objectives: the first one
+                options = {"target": lambda t: t.values[0] if t.values else math.nan,
+                           "target_name": f"objective 0 ({view.directions[0].value})"}
+            try:
+                figure = draw(view if kind != "edf" else [view], **options)
+            except ValueError as error:  # e.g. a Pareto front of one objective: say so in the figure
+                from hypersweep.viz.plots import _empty
+
+                figure = _empty(kind, str(error).split(";")[0])
+            return figure.to_json().encode()
 
         return Response(view.cached(("plot", kind), body), media_type="application/json")
 
