@@ -316,7 +316,7 @@ def test_search_of_two_objectives_then_topk_prints_the_front(tmp_path):
         "import hypersweep as hs\n"
         "Problem = hs.Problem({'x': (0.0, 1.0), 'y': (0.0, 1.0)})\n"
         "def run(config):\n"
-        "    return config['x'], -(1 - config['x']) ** 2 - config['y']\n"
+        "    return config['x'], -config['x'] ** 2 - config['y']  # x against x**2: a trade-off\n"
     )
     done = hypersweep("search", "--problem", "twoobj.Problem", "--run", "twoobj.run", "--max-evals", "30",
                       "--seed", "0", "--no-progress", "--directions", "maximize,maximize", cwd=tmp_path)

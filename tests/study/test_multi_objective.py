@@ -142,9 +142,13 @@ def test_auto_sampler_and_resume_from_sqlite(tmp_path):
     from hypersweep.samplers.auto import AutoSampler
 
     assert isinstance(study.sampler, AutoSampler)
-    study.sampler.evolve_after = 4  # TPE for the first 4 completed trials, NSGA-II after
+    study.sampler.evolve_after = 4  # the model for the first 4 completed trials, NSGA-II after
     study.optimize(_trade_off, n_trials=6, progress=False)
-    assert [t.system_attrs["sampler"] for t in study.trials] == ["tpe"] * 4 + ["nsga2"] * 2
+    assert [t.system_attrs["sampler"] for t in study.trials] == ["mobo"] * 4 + ["nsga2"] * 2
+    four = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize"] * 4, seed=0)
+    four.sampler.evolve_after = 2
+    four.optimize(lambda c: (c["x"], 1 - c["x"], c["x"] ** 2, 1 - c["x"] ** 2), n_trials=3, progress=False)
+    assert [t.system_attrs["sampler"] for t in four.trials] == ["mobo", "mobo", "nsga3"]
     one = hs.create_study({"x": (0.0, 1.0)}, seed=0)
     one.optimize(lambda c: c["x"], n_trials=2, progress=False)
     assert one.sampler.current == "tpe" and one.trials[0].system_attrs["sampler"] == "tpe"

@@ -1,9 +1,12 @@
 """``sampler="auto"``, the default: a sampler that picks another by what it sees.
 
 - one objective: TPE (``"tpe"``);
-- several objectives: TPE (ordered by non-dominated rank) while fewer than ``evolve_after`` trials have
-  completed — a model learns more from few evaluations than two generations of evolution do — then NSGA-II
-  (``"nsga2"``), which goes on from everything completed so far (its first elite is picked from the TPE trials).
+- several objectives: Bayesian optimization by hypervolume improvement (``"mobo"``) while fewer than
+  ``evolve_after`` trials have completed — a model learns far more from few evaluations than generations of
+  evolution do (at 100 evaluations it gives the best median hypervolume of every sampler measured, Optuna's GP
+  included, on ZDT1, ZDT2 and the constrained BNH) but each proposal costs a GP fit per objective — then
+  NSGA-II (``"nsga2"``; NSGA-III, ``"nsga3"``, for 4 objectives or more), which goes on from everything
+  completed so far (its first elite is picked from the model's trials) at a millisecond per proposal.
 
 The choice is logged when it changes, kept in `current`, and recorded on each trial it proposes (system
 attribute ``"sampler"``), so a study says which sampler proposed what.
@@ -26,18 +29,18 @@ logger = logging.getLogger("hypersweep")
 
 
 class AutoSampler(BaseSampler):
-    """Delegates to TPE, or for several objectives to TPE and then NSGA-II; see the module doc.
+    """Delegates to TPE, or for several objectives to Bayesian optimization and then NSGA-II; see the module doc.
 
     >>> import hypersweep as hs
     >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], seed=0)
     >>> study.optimize(lambda c: (c["x"], 1 - c["x"]), n_trials=3, progress=False)
     >>> study.sampler.current, study.trials[-1].system_attrs["sampler"]
-    ('tpe', 'tpe')
+    ('mobo', 'mobo')
     """
 
     multi_objective = True
 
-    def __init__(self, seed: int | None = None, evolve_after: int = 100) -> None:
+    def __init__(self, seed: int | None = None, evolve_after: int = 300) -> None:
         super().__init__(seed)
         check_int("evolve_after", evolve_after, minimum=0, fix="0 starts NSGA-II at once")
         self.evolve_after = evolve_after
@@ -49,7 +52,9 @@ class AutoSampler(BaseSampler):
         if isinstance(direction, str):
             return "tpe"
         done = sum(1 for t in trials if t.state is TrialState.COMPLETE)
-        return "tpe" if done < self.evolve_after else "nsga2"
+        if done < self.evolve_after:
+            return "mobo"
+        return "nsga3" if len(direction) >= 4 else "nsga2"
 
     def ask(self, space: Space, trials: Sequence[Trial], pending: Sequence[dict[str, Any]], direction: Any):
         name = self.choose(space, trials, direction)
