@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypersweep._validation import check_int, invalid
@@ -16,10 +16,15 @@ from hypersweep.space import Space
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
+    "METRICS_ATTR",
     "MODEL_SEED_ATTR",
     "best_trial",
     "check_budget",
+    "check_completed",
     "direction_of",
+    "directions_of",
+    "metric_names",
+    "no_single_best",
     "open_study",
     "require",
     "run_trials",
@@ -37,6 +42,8 @@ _MAXIMIZE_WORDS = ("acc", "accuracy", "f1", "auc", "precision", "recall", "r2", 
 DEFAULT_ARTIFACTS = "hypersweep-artifacts"
 #: user attribute holding the seed a trial was trained with (reproduce it with this seed)
 MODEL_SEED_ATTR = "seed"
+#: study user attribute holding the target metrics of a search of several, in the order of its values
+METRICS_ATTR = "target_metric"
 
 
 def require(module: str, extra: str) -> Any:
@@ -53,8 +60,8 @@ def require(module: str, extra: str) -> Any:
 def open_study(
     space: Space,
     *,
-    target_metric: str,
-    direction: str | None,
+    target_metric: str | Sequence[str],
+    direction: str | Sequence[str | None] | None,
     max_epochs: int,
     sampler: Any,
     scheduler: Any,
@@ -68,7 +75,9 @@ def open_study(
     """The study of a model search: a new one, or the one named ``study_name`` continued (``resume=True``).
 
     ``direction`` None is implied by ``target_metric`` (`direction_of`); a scheduler named by a string gets
-    ``max_epochs`` as the full budget of a trial (`scheduler_for`).
+    ``max_epochs`` as the full budget of a trial (`scheduler_for`). A list of several metrics makes a study of
+    several objectives, one per metric in that order (`directions_of`; the names are recorded as the study's
+    user attribute "target_metric").
 
     Trials keep their checkpoints in ``artifacts``; on a database server without one, in the folder
     "hypersweep-artifacts" of the current directory (every worker process of this machine reaches it; pass
@@ -77,6 +86,8 @@ def open_study(
     import hypersweep as hs
     from hypersweep.storage import get_storage
 
+    names = metric_names(target_metric)
+    directions = directions_of(names, direction)
     check_int("n_parallels", n_parallels, minimum=1, fix="n_parallels=1 trains one trial at a time")
     if len(space) == 0:
         raise ValueError(
@@ -93,9 +104,25 @@ def open_study(
         )
     if artifacts is None and backend.supports_multiple_writers and not _recorded_artifacts(backend, study_name):
         artifacts = os.path.abspath(DEFAULT_ARTIFACTS)
-    return hs.create_study(space, direction=direction_of(target_metric, direction), sampler=sampler,
-                           scheduler=scheduler_for(scheduler, max_epochs), storage=backend, name=study_name,
-                           resume=resume, seed=seed, artifacts=artifacts)
+    goal = {"direction": directions[0]} if len(names) == 1 else {"directions": directions}
+    study = hs.create_study(space, **goal, sampler=sampler, scheduler=scheduler_for(scheduler, max_epochs),
+                            storage=backend, name=study_name, resume=resume, seed=seed, artifacts=artifacts)
+    if len(names) > 1:
+        _record_metrics(study, names)
+    return study
+
+
+def _record_metrics(study: Any, names: list[str]) -> None:
+    """Record the metrics of a study of several objectives; a resumed one must name the same, in the same order
+    (its values are stored by position)."""
+    recorded = study.user_attrs.get(METRICS_ATTR)
+    if recorded is None:
+        study.set_user_attr(METRICS_ATTR, names)
+    elif list(recorded) != names:
+        raise invalid(
+            "target_metric", names, f"the metrics study {study.name!r} was searched with, {list(recorded)!r}",
+            "resume it with the same metrics in the same order, or start a new study under another study_name=",
+        )
 
 
 def _recorded_artifacts(backend: Any, study_name: str | None) -> bool:
@@ -111,19 +138,92 @@ def _recorded_artifacts(backend: Any, study_name: str | None) -> bool:
         return False
 
 
-def direction_of(target_metric: str, direction: str | None) -> str:
-    """``direction``, or the one the metric's name implies ("val_loss" -> minimize, "val_acc" -> maximize)."""
-    if direction is not None:
-        return direction
+def metric_names(target_metric: Any) -> list[str]:
+    """The metrics a search optimizes: ``[target_metric]`` for one name, the names of a list or tuple of several
+    (one objective each, in that order; a list of one is one name).
+
+    >>> metric_names("val_loss"), metric_names(["val_loss", "val_acc"])
+    (['val_loss'], ['val_loss', 'val_acc'])
+    """
+    names = list(target_metric) if isinstance(target_metric, (list, tuple)) else [target_metric]
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise invalid(
+            "target_metric", target_metric, "the name of a metric the model logs, or a list of such names",
+            'e.g. target_metric="val_loss", or target_metric=["val_loss", "val_acc"] for two objectives',
+        )
+    if len(set(names)) < len(names):
+        raise invalid("target_metric", target_metric, "a list of distinct metric names", "name each metric once")
+    return names
+
+
+def _implied(target_metric: str) -> str | None:
+    """The direction a metric's name implies, or None when it does not say."""
     words = target_metric.lower().replace("-", "_").replace("/", "_").split("_")
     if any(w in _MINIMIZE_WORDS for w in words):
         return "minimize"
     if any(w in _MAXIMIZE_WORDS for w in words):
         return "maximize"
+    return None
+
+
+def direction_of(target_metric: str, direction: str | None) -> str:
+    """``direction``, or the one the metric's name implies ("val_loss" -> minimize, "val_acc" -> maximize)."""
+    if direction is not None:
+        return direction
+    implied = _implied(target_metric)
+    if implied is not None:
+        return implied
     raise invalid(
         "direction", direction, '"minimize" or "maximize"',
         f"the name target_metric={target_metric!r} does not say whether higher is better; pass direction=",
     )
+
+
+def directions_of(target_metric: Any, direction: Any) -> list[str]:
+    """One direction per metric of ``target_metric`` (`metric_names`): ``direction`` is a list of as many
+    ("minimize" / "maximize", or None for the one the name implies), or None (each implied by its name).
+
+    >>> directions_of(["val_loss", "val_acc"], None), directions_of(["val_loss", "speed"], [None, "maximize"])
+    (['minimize', 'maximize'], ['minimize', 'maximize'])
+    >>> directions_of("val_acc", None)
+    ['maximize']
+    """
+    from hypersweep.direction import Direction
+
+    names = metric_names(target_metric)
+    n = len(names)
+    if not isinstance(direction, (list, tuple)):
+        if n == 1:
+            return [direction_of(names[0], direction)]
+        if direction is not None:
+            raise invalid(
+                "direction", direction, f"a list of {n} directions, one per metric of target_metric={names!r}, or "
+                "None", f"e.g. direction={_example(names)!r}, or direction=None to imply each from its metric's name",
+            )
+        direction = [None] * n
+    elif len(direction) != n:
+        raise invalid(
+            "direction", direction, f"a list of {n} direction(s), one per metric of target_metric={names!r}",
+            f"e.g. direction={_example(names)!r}, or direction=None to imply each from its metric's name",
+        )
+    out = []
+    for i, (name, one) in enumerate(zip(names, direction, strict=True)):
+        if one is not None:
+            out.append(Direction.of(one, f"direction[{i}]").value)
+        elif _implied(name) is not None:
+            out.append(_implied(name))
+        else:
+            raise invalid(
+                "direction", direction, '"minimize" or "maximize" for each metric',
+                f"the name target_metric[{i}]={name!r} does not say whether higher is better; pass "
+                f"direction={_example(names)!r} with the right one for it",
+            )
+    return out
+
+
+def _example(names: list[str]) -> list[str]:
+    """A ``direction=`` list for ``names`` to show in an error (the implied ones, "minimize" where none is)."""
+    return [_implied(name) or "minimize" for name in names]
 
 
 def scheduler_for(scheduler: Any, max_epochs: int) -> Any:
@@ -164,12 +264,31 @@ def run_trials(study: Any, objective: Callable[..., Any], *, n_trials: int | Non
                    executor=executor, progress=progress)
 
 
-def best_trial(study: Any) -> Any:
-    """The study's best complete trial, or an error that says why there is none."""
-    if any(t.state.value == "complete" for t in study.trials):
-        return study.best_trial
-    failed = [t for t in study.trials if t.state.value == "failed"]
+def check_completed(study: Any) -> None:
+    """Nothing when some trial of the study completed; else an error that says why none did."""
+    trials = study.trials
+    if any(t.state.value == "complete" for t in trials):
+        return
+    failed = [t for t in trials if t.state.value == "failed"]
     why = f"; the first failure: {failed[0].fail_reason.strip()}" if failed else ""
-    raise RuntimeError(
-        f"no trial of study {study.name!r} completed ({len(study.trials)} trials, {len(failed)} failed){why}"
+    raise RuntimeError(f"no trial of study {study.name!r} completed ({len(trials)} trials, {len(failed)} failed){why}")
+
+
+def best_trial(study: Any, front: str = "study.best_trials", load: str = "model_of(trial.number)") -> Any:
+    """The study's best complete trial, or an error that says why there is none: no trial completed, or the
+    study has several objectives (`no_single_best`, naming ``front`` and ``load`` as what to use instead)."""
+    check_completed(study)
+    if study.n_objectives > 1:
+        raise no_single_best(study, front, load)
+    return study.best_trial
+
+
+def no_single_best(study: Any, front: str = "study.best_trials",
+                   load: str = "model_of(trial.number)") -> ValueError:
+    """The error for asking a search of several target metrics for its one best trial or model."""
+    names = study.user_attrs.get(METRICS_ATTR) or [d.value for d in study.directions]
+    return ValueError(
+        f"the search of study {study.name!r} has {study.n_objectives} target metrics ({', '.join(names)}), so no "
+        f"single best trial or model: its best trials are the Pareto front, {front} (those no other trial beats on "
+        f"every metric; trial.values in the order of target_metric); pick one and load its trained model with {load}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -11,6 +12,9 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
+    check_completed,
+    metric_names,
+    no_single_best,
     open_study,
     run_trials,
     threads_per_trial,
@@ -28,8 +32,12 @@ class SearchableKerasModel:
     ``search_summary`` and then ``fit`` / ``evaluate`` / ``predict`` like any Keras model.
 
     Before a search it stands for the definition; after it, for the best trial's trained model (``search``
-    also returns that model), so ``fit`` trains the best configuration on from its trained weights.
+    also returns that model), so ``fit`` trains the best configuration on from its trained weights. After a
+    search of several target metrics there is no single best: pick a trial of the Pareto front
+    (``search_summary().best_trials``) and use its model, ``model_of(trial.number)``.
     """
+
+    _FRONT, _LOAD = "model.search_summary().best_trials", "model.model_of(trial.number)"
 
     def __init__(self, definition: Deferred) -> None:
         self._definition = definition
@@ -49,8 +57,8 @@ class SearchableKerasModel:
     def search(
         self,
         n_trials: int | None = None,
-        target_metric: str = "val_loss",
-        direction: str | None = None,
+        target_metric: str | Sequence[str] = "val_loss",
+        direction: str | Sequence[str | None] | None = None,
         *,
         x: Any = None,
         y: Any = None,
@@ -77,28 +85,38 @@ class SearchableKerasModel:
         early. ``direction`` is implied by the metric's name when it says (loss -> minimize, accuracy ->
         maximize). The other arguments are those of ``hypersweep.torch.Trainer.search``: storage, resume,
         ``n_parallels`` worker processes on PostgreSQL / MySQL, and ``seed`` (each trial's own is recorded).
+
+        Several objectives: ``target_metric=["val_loss", "val_accuracy"]`` (``direction`` None, each implied by
+        its name, or one per metric); every epoch reports both, and ``search`` returns the trained models of the
+        Pareto front (a list, in the order of ``search_summary().best_trials``); `model_of` loads any trial's.
         """
         if not self._compile:
             raise RuntimeError("search() needs compile(...) first: the loss and optimizer of every trial")
         check_budget(n_trials, timeout)
         epochs = check_int("epochs", epochs, minimum=1, fix="each trial trains for at least one epoch")
+        metrics = metric_names(target_metric)
         self._root = [self._definition, self._compile, {"batch_size": batch_size}]
         self._sample = _sample_of(x)
         study = open_study(
-            collect_space(self._root), target_metric=target_metric, direction=direction, max_epochs=epochs,
+            collect_space(self._root), target_metric=metrics, direction=direction, max_epochs=epochs,
             sampler=sampler, scheduler=scheduler, storage=storage, study_name=study_name, resume=resume, seed=seed,
             n_parallels=n_parallels, artifacts=artifacts,
         )
-        self._study = study
-        objective = _TrialRun(self._root, x, y, epochs, target_metric, seed, self._sample, fit_kwargs,
+        self._study, self._model = study, None
+        objective = _TrialRun(self._root, x, y, epochs, metrics, seed, self._sample, fit_kwargs,
                               threads_per_trial(n_parallels))
         run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels,
                    progress=progress)
-        self._model = self.model_of(best_trial(study).number)
+        if study.n_objectives > 1:
+            check_completed(study)
+            return [self.model_of(t.number) for t in study.best_trials]
+        self._model = self.model_of(best_trial(study, self._FRONT, self._LOAD).number)
         return self._model
 
     def search_summary(self) -> Any:
-        """The study of the last `search`: ``trials_dataframe()``, ``best_trial``, ``best_config``, ..."""
+        """The study of the last `search`: ``trials_dataframe()``, ``best_trial``, ``best_config``, ...; with
+        several target metrics, ``directions`` and ``best_trials`` (the Pareto front), each trial's ``values`` in
+        the order of ``target_metric`` (the study's user attribute "target_metric")."""
         if self._study is None:
             raise RuntimeError("search_summary() needs a search first: call model.search(...)")
         return self._study
@@ -117,6 +135,8 @@ class SearchableKerasModel:
 
     # --- a Keras model after the search ------------------------------------------------------------------------
     def _current(self) -> Any:
+        if self._model is None and self._study is not None and self._study.n_objectives > 1:
+            raise no_single_best(self._study, self._FRONT, self._LOAD)
         if self._model is None:
             if holds_space([self._definition, self._compile]):
                 raise RuntimeError(
@@ -145,13 +165,13 @@ class SearchableKerasModel:
 class _TrialRun:
     """The objective of a Keras search: build and compile the trial's model, fit it, report every epoch."""
 
-    def __init__(self, root: list[Any], x: Any, y: Any, epochs: int, target_metric: str, seed: int | None,
+    def __init__(self, root: list[Any], x: Any, y: Any, epochs: int, metrics: list[str], seed: int | None,
                  sample: Any, fit_kwargs: dict[str, Any], threads: int | None) -> None:
         self.root, self.x, self.y, self.epochs = root, x, y, epochs
-        self.target_metric, self.seed, self.sample, self.threads = target_metric, seed, sample, threads
+        self.metrics, self.seed, self.sample, self.threads = metrics, seed, sample, threads
         self.fit_kwargs = fit_kwargs
 
-    def __call__(self, config: dict[str, Any], trial: Any) -> float | None:
+    def __call__(self, config: dict[str, Any], trial: Any) -> float | tuple[float, ...] | None:
         seed = trial_seed(self.seed, trial.number)
         trial.set_user_attr(MODEL_SEED_ATTR, seed)
         if self.threads is not None:
@@ -161,12 +181,12 @@ class _TrialRun:
         keras.utils.set_random_seed(seed)
         model, compile_kwargs, fit_extra = build(self.root, config)
         model.compile(**compile_kwargs)
-        initial_epoch = 0
+        initial_epoch, state = 0, None
         if trial.resumed:
             state = trial.load_checkpoint()
             _restore(model, state)
             initial_epoch = int(state["epoch"])
-        reporter = _Reporter(trial, self.target_metric, self.sample)
+        reporter = _Reporter(trial, self.metrics, self.sample)
         kwargs = {"verbose": 0, **self.fit_kwargs}
         kwargs["callbacks"] = [*list(kwargs.get("callbacks") or []), reporter]
         try:
@@ -176,36 +196,45 @@ class _TrialRun:
             del model
             keras.backend.clear_session()  # the trial's graph, layers and optimizer go with it
         if reporter.value is None:
+            if state is not None and state.get("value") is not None:  # it had finished every epoch before
+                return state["value"]
             if trial.resumed and trial.last_value is not None:
                 return trial.last_value
+            missing = [m for m in self.metrics if m not in reporter.logged] or self.metrics
+            name = repr(missing[0]) if len(self.metrics) == 1 else f"{missing[0]!r} (of {self.metrics!r})"
             raise KeyError(
-                f"target_metric={self.target_metric!r} is not in Keras's epoch logs {sorted(reporter.logged)}: "
+                f"target_metric={name} is not in Keras's epoch logs {sorted(reporter.logged)}: "
                 "pass one of those (validation metrics need validation_split= or validation_data=)"
             )
         return reporter.value
 
 
 class _Reporter(keras.callbacks.Callback):
-    def __init__(self, trial: Any, target_metric: str, sample: Any) -> None:
+    """After each epoch: report the target metric (a tuple of them, in their order, for several), checkpoint,
+    and stop the fit when the scheduler says so."""
+
+    def __init__(self, trial: Any, metrics: list[str], sample: Any) -> None:
         super().__init__()
-        self.trial, self.target_metric, self.sample = trial, target_metric, sample
-        self.value: float | None = None
+        self.trial, self.metrics, self.sample = trial, metrics, sample
+        self.value: float | tuple[float, ...] | None = None
         self.logged: list[str] = []
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         self.logged = list(logs)
-        if self.target_metric not in logs:
+        if any(m not in logs for m in self.metrics):
             return
-        self.value = float(logs[self.target_metric])
+        values = tuple(float(logs[m]) for m in self.metrics)
+        self.value = values[0] if len(values) == 1 else values
         self.trial.report(self.value, step=epoch + 1)
-        self.trial.save_checkpoint(_state(self.model, epoch + 1, self.sample), step=epoch + 1)
+        self.trial.save_checkpoint(_state(self.model, epoch + 1, self.sample, self.value), step=epoch + 1)
         if self.trial.should_stop():
             self.model.stop_training = True
 
 
-def _state(model: Any, epoch: int, sample: Any) -> dict[str, Any]:
-    """Weights, optimizer variables and epoch of a model, as NumPy arrays (a joblib checkpoint)."""
+def _state(model: Any, epoch: int, sample: Any, value: Any = None) -> dict[str, Any]:
+    """Weights, optimizer variables and epoch of a model, as NumPy arrays (a joblib checkpoint), and the value
+    the trial reported at that epoch."""
     to_numpy = keras.ops.convert_to_numpy
     optimizer = getattr(model, "optimizer", None)
     return {
@@ -213,6 +242,7 @@ def _state(model: Any, epoch: int, sample: Any) -> dict[str, Any]:
         "optimizer": [] if optimizer is None else [to_numpy(v.value) for v in optimizer.variables],
         "epoch": epoch,
         "sample": sample,
+        "value": value,
     }
 
 

@@ -7,7 +7,7 @@ import copy
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import lightning as L
@@ -17,6 +17,8 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
+    check_completed,
+    metric_names,
     open_study,
     run_trials,
     threads_per_trial,
@@ -65,8 +67,8 @@ class Trainer(L.Trainer):
         val_dataloaders: Any = None,
         datamodule: Any = None,
         *,
-        target_metric: str,
-        direction: str | None = None,
+        target_metric: str | Sequence[str],
+        direction: str | Sequence[str | None] | None = None,
         n_trials: int | None = None,
         timeout: float | None = None,
         max_epochs: int | None = None,
@@ -79,7 +81,7 @@ class Trainer(L.Trainer):
         artifacts: Any = None,
         seed: int | None = None,
         progress: bool = True,
-    ) -> L.LightningModule:
+    ) -> L.LightningModule | list[L.LightningModule]:
         """Search the spaces in ``model`` and return the best trial's trained model (weights loaded).
 
         ``model`` is a `searchable` LightningModule called with spaces. ``target_metric`` is a metric the
@@ -93,6 +95,11 @@ class Trainer(L.Trainer):
         ``artifacts`` (a folder or fsspec URL; by default beside a SQLite file, a temporary folder in memory,
         "./hypersweep-artifacts" for a database server). ``seed`` fixes each
         trial's seed (recorded as the trial's user attribute "seed").
+
+        Several objectives: ``target_metric=["val_loss", "val_acc"]`` (``direction`` None, each implied by its
+        name, or a list such as ``["minimize", "maximize"]``); every epoch reports both, the schedulers prune by
+        Pareto front, and ``search`` returns the trained models of the front (a list, in the order of
+        ``search_summary().best_trials``); `model_of` loads any trial's.
         """
         if not isinstance(model, Deferred):
             raise invalid(
@@ -100,29 +107,32 @@ class Trainer(L.Trainer):
                 "decorate the class with @hypersweep.torch.searchable() and pass space.Int / space.Real / "
                 "space.Categorical as keyword arguments, e.g. MLP(hidden=space.Categorical(16, 32))",
             )
-        if not isinstance(target_metric, str) or not target_metric:
-            raise invalid("target_metric", target_metric, "the name of a metric the model logs",
-                          'e.g. target_metric="val_loss" for self.log("val_loss", loss)')
+        metrics = metric_names(target_metric)
         check_budget(n_trials, timeout)
         epochs = check_int("max_epochs", self.max_epochs if max_epochs is None else max_epochs, minimum=1,
                            fix="each trial trains for at least one epoch; set max_epochs= here or on the Trainer")
         study = open_study(
-            model.space(), target_metric=target_metric, direction=direction, max_epochs=epochs, sampler=sampler,
+            model.space(), target_metric=metrics, direction=direction, max_epochs=epochs, sampler=sampler,
             scheduler=scheduler, storage=storage, study_name=study_name, resume=resume, seed=seed,
             n_parallels=n_parallels, artifacts=artifacts,
         )
         self._study, self._model = study, model
         objective = _TrialRun(
-            model, self._trial_args, {**self._trial_kwargs, "max_epochs": epochs}, target_metric, seed,
+            model, self._trial_args, {**self._trial_kwargs, "max_epochs": epochs}, metrics, seed,
             (train_dataloaders, val_dataloaders, datamodule), threads=threads_per_trial(n_parallels),
         )
         with _quiet():
             run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels,
                        progress=progress)
+        if study.n_objectives > 1:
+            check_completed(study)
+            return [self.model_of(t.number) for t in study.best_trials]
         return self.model_of(best_trial(study).number)
 
     def search_summary(self) -> Any:
-        """The study of the last `search`: ``trials_dataframe()``, ``best_trial``, ``best_config``, ..."""
+        """The study of the last `search`: ``trials_dataframe()``, ``best_trial``, ``best_config``, ...; with
+        several target metrics, ``directions`` and ``best_trials`` (the Pareto front), each trial's ``values`` in
+        the order of ``target_metric`` (the study's user attribute "target_metric")."""
         if self._study is None:
             raise RuntimeError("search_summary() needs a search first: call trainer.search(model, ...)")
         return self._study
@@ -146,19 +156,19 @@ class Trainer(L.Trainer):
 class _TrialRun:
     """The objective of a Lightning search: build the trial's model, train it, report every epoch."""
 
-    def __init__(self, model: Deferred, args: tuple, kwargs: dict[str, Any], target_metric: str,
+    def __init__(self, model: Deferred, args: tuple, kwargs: dict[str, Any], metrics: list[str],
                  seed: int | None, data: tuple[Any, Any, Any], threads: int | None) -> None:
         self.model, self.args, self.kwargs = model, args, kwargs
-        self.target_metric, self.seed, self.data, self.threads = target_metric, seed, data, threads
+        self.metrics, self.seed, self.data, self.threads = metrics, seed, data, threads
 
-    def __call__(self, config: dict[str, Any], trial: Any) -> float | None:
+    def __call__(self, config: dict[str, Any], trial: Any) -> float | tuple[float, ...] | None:
         seed = trial_seed(self.seed, trial.number)
         trial.set_user_attr(MODEL_SEED_ATTR, seed)
         if self.threads is not None:
             torch.set_num_threads(self.threads)
         L.seed_everything(seed, workers=True, verbose=False)
         model = self.model.build(config)
-        reporter = _Reporter(trial, self.target_metric)
+        reporter = _Reporter(trial, self.metrics)
         kwargs = {**_TRIAL_DEFAULTS, **self.kwargs}
         kwargs["callbacks"] = [*copy.deepcopy(_as_list(kwargs.get("callbacks"))), reporter]
         kwargs["logger"] = _trial_loggers(kwargs.get("logger", False), trial.number)
@@ -175,27 +185,38 @@ class _TrialRun:
             if trial.resumed and trial.last_value is not None:  # it had finished every epoch before the crash
                 return trial.last_value
             logged = sorted(trainer.callback_metrics)
+            missing = [m for m in self.metrics if m not in logged] or self.metrics
+            name = repr(missing[0]) if len(self.metrics) == 1 else f"{missing[0]!r} (of {self.metrics!r})"
             raise KeyError(
-                f"target_metric={self.target_metric!r} was never logged; the model logs {logged}: pass one of "
+                f"target_metric={name} was never logged; the model logs {logged}: pass one of "
                 "those, or log it with self.log(...) in training_step / validation_step"
             )
         return reporter.value
 
 
 class _Reporter(L.Callback):
-    """After each training epoch (validation included): report the target metric, checkpoint, and stop the
-    fit when the scheduler says so."""
+    """After each training epoch (validation included): report the target metric (a tuple of them, in their
+    order, for several), checkpoint, and stop the fit when the scheduler says so.
 
-    def __init__(self, trial: Any, target_metric: str) -> None:
-        self.trial, self.target_metric = trial, target_metric
-        self.value: float | None = None
+    Its last value is part of the checkpoint, so a resumed trial with no epoch left returns it."""
+
+    def __init__(self, trial: Any, metrics: list[str]) -> None:
+        self.trial, self.metrics = trial, metrics
+        self.value: float | tuple[float, ...] | None = None
         self.scratch = ""
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"value": self.value}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.value = state_dict.get("value")
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        metric = trainer.callback_metrics.get(self.target_metric)
-        if metric is None:
+        found = [trainer.callback_metrics.get(m) for m in self.metrics]
+        if any(metric is None for metric in found):
             return
-        self.value = float(metric)
+        values = tuple(float(metric) for metric in found)
+        self.value = values[0] if len(values) == 1 else values
         epoch = trainer.current_epoch + 1
         self.trial.report(self.value, step=epoch)
         path = os.path.join(self.scratch, f"epoch-{epoch}.ckpt")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -11,6 +11,9 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
+    check_completed,
+    metric_names,
+    no_single_best,
     open_study,
     run_trials,
     threads_per_trial,
@@ -28,16 +31,20 @@ class EpochTrial:
 
     ``for epoch in trial.epochs(optimizer):`` yields the epochs left (after a resumed trial's checkpoint,
     whose model and optimizer state it loads first) and ends early when the scheduler stops the trial;
-    ``trial.report(value)`` records the epoch's metric and checkpoints the model (and optimizer).
+    ``trial.report(value)`` records the epoch's metric and checkpoints the model (and optimizer). A search of
+    several ``metrics`` reports one value per metric: ``trial.report((loss, acc))`` in their order, or
+    ``trial.report({"val_loss": loss, "val_acc": acc})``.
     """
 
-    def __init__(self, handle: Any, model: torch.nn.Module, max_epochs: int, seed: int) -> None:
+    def __init__(self, handle: Any, model: torch.nn.Module, max_epochs: int, seed: int,
+                 metrics: Sequence[str] = ("val_loss",)) -> None:
         self._handle = handle
         self.model = model
         self.max_epochs = max_epochs
         self.seed = seed
+        self.metrics = list(metrics)
         self.epoch = 0
-        self.value: float | None = None
+        self.value: float | tuple[float, ...] | None = None
         self._optimizer: Any = None
 
     @property
@@ -57,22 +64,46 @@ class EpochTrial:
             self.model.load_state_dict(state["model"])
             if optimizer is not None and state.get("optimizer") is not None:
                 optimizer.load_state_dict(state["optimizer"])
-            start, self.value = int(state["epoch"]), self._handle.last_value
+            start, self.value = int(state["epoch"]), state.get("value", self._handle.last_value)
         for epoch in range(start + 1, self.max_epochs + 1):
             self.epoch = epoch
             yield epoch
             if self._handle.should_stop():
                 return
 
-    def report(self, value: float) -> None:
-        """Record ``value`` (the target metric) for the current epoch and checkpoint the model."""
+    def report(self, value: float | Sequence[float] | Mapping[str, float]) -> None:
+        """Record ``value`` (the target metric; with several, a tuple in their order or a dict by name) for the
+        current epoch and checkpoint the model."""
         if self.epoch == 0:
             raise RuntimeError("trial.report(value) belongs inside `for epoch in trial.epochs(optimizer):`")
-        self.value = float(value)
+        self.value = self._values(value)
         self._handle.report(self.value, step=self.epoch)
         optimizer = None if self._optimizer is None else self._optimizer.state_dict()
         self._handle.save_checkpoint({"model": self.model.state_dict(), "optimizer": optimizer,
-                                      "epoch": self.epoch}, step=self.epoch)
+                                      "epoch": self.epoch, "value": self.value}, step=self.epoch)
+
+    def _values(self, value: Any) -> float | tuple[float, ...]:
+        """A report as the study takes it: one float, or a tuple with one per metric, in their order."""
+        if isinstance(value, Mapping):
+            missing = [m for m in self.metrics if m not in value]
+            if missing:
+                raise KeyError(
+                    f"trial.report: target_metric {missing[0]!r} is not among the reported {sorted(value)}; report "
+                    f"one value per metric of target_metric={self.metrics!r}"
+                )
+            value = [value[m] for m in self.metrics]
+        elif getattr(value, "ndim", 0) == 1:  # a 1-d array or tensor
+            value = list(value)
+        if len(self.metrics) == 1:
+            if isinstance(value, (list, tuple)) and len(value) == 1:
+                value = value[0]
+            return float(value)
+        if not isinstance(value, (list, tuple)) or len(value) != len(self.metrics):
+            raise ValueError(
+                f"trial.report: the search has {len(self.metrics)} target metrics {self.metrics!r}: report one "
+                f"value per metric, e.g. trial.report((loss, accuracy)) or a dict by name, got {value!r:.80}"
+            )
+        return tuple(float(v) for v in value)
 
     def should_stop(self) -> bool:
         """True once the scheduler stopped (or paused) this trial."""
@@ -80,12 +111,27 @@ class EpochTrial:
 
 
 class SearchResult:
-    """What `search` returns: ``model`` (the best trial's trained model), ``study``, and `model_of`."""
+    """What `search` returns: ``model`` (the best trial's trained model), ``study``, and `model_of`.
+
+    A search of several target metrics has no single best model: ``study.best_trials`` is the Pareto front,
+    and ``model_of(trial.number)`` the trained model of the one you pick (``model`` says so).
+    """
+
+    _FRONT, _LOAD = "result.study.best_trials", "result.model_of(trial.number)"
 
     def __init__(self, study: Any, model: Deferred) -> None:
         self.study = study
         self._model = model
-        self.model = self.model_of(best_trial(study).number)
+        check_completed(study)
+        several = study.n_objectives > 1
+        self._best = None if several else self.model_of(best_trial(study, self._FRONT, self._LOAD).number)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The best trial's trained model (an error for a search of several target metrics: pick from the front)."""
+        if self._best is None:
+            raise no_single_best(self.study, self._FRONT, self._LOAD)
+        return self._best
 
     def model_of(self, trial_number: int) -> torch.nn.Module:
         """The trained model of trial ``trial_number``, from its latest checkpoint."""
@@ -102,8 +148,8 @@ def search(
     train: Callable[[torch.nn.Module, EpochTrial], Any],
     *,
     max_epochs: int,
-    target_metric: str = "val_loss",
-    direction: str | None = None,
+    target_metric: str | Sequence[str] = "val_loss",
+    direction: str | Sequence[str | None] | None = None,
     n_trials: int | None = None,
     timeout: float | None = None,
     sampler: Any = "tpe",
@@ -137,7 +183,9 @@ def search(
     (4, True)
 
     ``target_metric`` names what ``report`` records (its name implies ``direction``: loss -> minimize); the
-    other arguments are those of `Trainer.search`.
+    other arguments are those of `Trainer.search`. Several objectives: ``target_metric=["val_loss",
+    "val_acc"]`` (``direction`` None or one per metric), ``trial.report((loss, acc))`` each epoch; then
+    ``result.study.best_trials`` is the Pareto front and ``result.model_of(n)`` loads the model you pick.
     """
     if not isinstance(model, Deferred):
         raise invalid("model", model, "a searchable model called with search spaces",
@@ -146,26 +194,28 @@ def search(
         raise invalid("train", train, "a function train(model, trial)",
                       "loop `for epoch in trial.epochs(optimizer):` and call trial.report(value) each epoch")
     epochs = check_int("max_epochs", max_epochs, minimum=1, fix="each trial trains for at least one epoch")
+    metrics = metric_names(target_metric)
     check_budget(n_trials, timeout)
-    study = open_study(model.space(), target_metric=target_metric, direction=direction, max_epochs=epochs,
+    study = open_study(model.space(), target_metric=metrics, direction=direction, max_epochs=epochs,
                        sampler=sampler, scheduler=scheduler, storage=storage, study_name=study_name, resume=resume,
                        seed=seed, n_parallels=n_parallels, artifacts=artifacts)
-    objective = _LoopRun(model, train, epochs, seed, threads_per_trial(n_parallels))
+    objective = _LoopRun(model, train, epochs, seed, threads_per_trial(n_parallels), metrics)
     run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels, progress=progress)
     return SearchResult(study, model)
 
 
 class _LoopRun:
     def __init__(self, model: Deferred, train: Callable[..., Any], epochs: int, seed: int | None,
-                 threads: int | None) -> None:
+                 threads: int | None, metrics: list[str]) -> None:
         self.model, self.train, self.epochs, self.seed, self.threads = model, train, epochs, seed, threads
+        self.metrics = metrics
 
-    def __call__(self, config: dict[str, Any], handle: Any) -> float | None:
+    def __call__(self, config: dict[str, Any], handle: Any) -> float | tuple[float, ...] | None:
         seed = trial_seed(self.seed, handle.number)
         handle.set_user_attr(MODEL_SEED_ATTR, seed)
         if self.threads is not None:
             torch.set_num_threads(self.threads)
         torch.manual_seed(seed)
-        trial = EpochTrial(handle, self.model.build(config), self.epochs, seed)
+        trial = EpochTrial(handle, self.model.build(config), self.epochs, seed, self.metrics)
         result = self.train(trial.model, trial)
         return trial.value if result is None else result
