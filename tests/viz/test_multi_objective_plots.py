@@ -227,3 +227,24 @@ def test_importances_of_several_objectives_need_a_target():
     with pytest.raises(ValueError, match=r"target=lambda t: t.values\[0\]"):
         hs.importances(study)
     assert next(iter(hs.importances(study, target=lambda t: t.values[1]))) == "y"
+
+
+def test_intermediate_values_of_each_objective():
+    def curves(config, trial):
+        for step in (1, 2, 3):
+            trial.report((config["x"] * step, 10 + step), step)
+        return config["x"] * 3, 13.0
+
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=DIRECTIONS, sampler="random", seed=0)
+    study.optimize(curves, n_trials=4, progress=False)
+    first, second = data.intermediate_data(study), data.intermediate_data(study, objective=1)
+    xs = [t.config["x"] for t in study.trials]
+    assert [c["value"] for c in first["curves"]] == [[x, 2 * x, 3 * x] for x in xs]
+    assert [c["value"] for c in second["curves"]] == [[11.0, 12.0, 13.0]] * 4
+    figure = viz.plot_intermediate_values(study, objective=1)
+    assert figure.layout.yaxis.title.text == "objective 1" and list(figure.data[0].y) == [11.0, 12.0, 13.0]
+    named = viz.plot_intermediate_values(study, target_name="latency", objective=1)
+    assert named.layout.yaxis.title.text == "latency"
+    for bad in (2, -1, "1", True):
+        with pytest.raises(ValueError, match="objective"):
+            data.intermediate_data(study, objective=bad)

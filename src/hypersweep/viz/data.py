@@ -117,15 +117,24 @@ def history_data(study: Any, target: Target | None = None, direction: str | Dire
             "best": None if best is None else best.tolist(), "direction": None if chosen is None else chosen.value}
 
 
-def intermediate_data(study: Any) -> dict[str, Any]:
-    """Each trial's reported values by step, with its state (pruned and paused ones included)."""
+def intermediate_data(study: Any, objective: int = 0) -> dict[str, Any]:
+    """Each trial's reported values by step, with its state (pruned and paused ones included); in a study of
+    several objectives, those of objective number ``objective`` (the first by default)."""
+    n = len(_directions(study))
+    if isinstance(objective, bool) or not isinstance(objective, int) or not 0 <= objective < n:
+        raise invalid("objective", objective, f"an objective number from 0 to {n - 1}",
+                      f"study {study.name!r} has {n} objective(s); objective=0 shows the first")
     curves = []
     for t in study.trials:
         if t.intermediate:
             steps = sorted(t.intermediate)
-            curves.append({"number": t.number, "state": t.state.value, "step": steps,
-                           "value": [t.intermediate[s] for s in steps]})
-    return {"curves": curves}
+            if objective == 0:
+                values = [t.intermediate[s] for s in steps]
+            else:  # a step reported with one value only has none for the other objectives
+                values = [t.intermediate_values[s][objective] if len(t.intermediate_values.get(s, ())) > objective
+                          else None for s in steps]
+            curves.append({"number": t.number, "state": t.state.value, "step": steps, "value": values})
+    return {"curves": curves, "objective": objective, "n_objectives": n}
 
 
 def _params(study: Any, params: Sequence[str] | None) -> list[str]:

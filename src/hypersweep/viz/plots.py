@@ -88,14 +88,16 @@ def plot_optimization_history(study: Any, *, target: Callable[[Any], float] | No
     return figure
 
 
-def plot_intermediate_values(study: Any) -> Any:
-    """Every trial's reported values by step, coloured by state (pruned and paused trials visible)."""
-    d = _data.intermediate_data(study)
+def plot_intermediate_values(study: Any, *, objective: int = 0, target_name: str | None = None) -> Any:
+    """Every trial's reported values by step, coloured by state (pruned and paused trials visible); in a study
+    of several objectives, those of objective number ``objective`` (the y axis named ``target_name``)."""
+    d = _data.intermediate_data(study, objective=objective)
     title = "Intermediate values"
     if not d["curves"]:
         return _empty(title, "no trial reported intermediate values yet")
     go = _go()
-    figure = go.Figure(layout={"title": title, "xaxis": {"title": "step"}, "yaxis": {"title": "value"}})
+    label = target_name or (f"objective {objective}" if d["n_objectives"] > 1 else "value")
+    figure = go.Figure(layout={"title": title, "xaxis": {"title": "step"}, "yaxis": {"title": label}})
     for curve in d["curves"]:
         figure.add_scatter(x=curve["step"], y=curve["value"], mode="lines+markers",
                            name=f"trial {curve['number']} ({curve['state']})",
