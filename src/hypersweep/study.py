@@ -661,8 +661,9 @@ def create_study(
     ``directions=["maximize", "minimize"]`` (instead of ``direction``) makes a study of several objectives:
     the objective returns one value per direction (a tuple, or ``{"objective": (...)}``) and
     `Study.best_trials` is the Pareto front. ``sampler="auto"`` (the default, `samplers.auto.AutoSampler`) is
-    TPE for one objective; for several, TPE for the first 100 completed trials and NSGA-II after; each trial
-    records which one proposed it (system attribute "sampler").
+    Bayesian optimization for the first 200 completed trials and TPE after (one objective); for several, BO
+    by hypervolume improvement for the first 300 and NSGA-II after; each trial records which sampler
+    proposed it (system attribute "sampler").
 
     ``storage`` is None (in memory), a SQLAlchemy URL ("sqlite:///results.db", "postgresql://...",
     "mysql+pymysql://...") or a storage object. With ``resume=True`` an existing study of that ``name``

@@ -174,3 +174,30 @@ def test_registry_builds_the_model_samplers():
     for name, surrogate in (("bo", "gp"), ("bo-gp", "gp"), ("bo-rf", "rf"), ("bo-et", "et")):
         sampler = get_sampler(name, seed=1)
         assert isinstance(sampler, BOSampler) and sampler.surrogate == surrogate
+
+
+def test_an_ordered_list_of_numbers_is_learned_as_a_numeric_axis(loop):
+    """A long monotone list (scikit-learn users pass np.logspace(...)) is modelled by the choice's position: the
+    models generalize from a choice to its neighbours, which they cannot across 1,000 unrelated categories."""
+    from hypersweep.samplers._cube import _Layout
+    from hypersweep.space import Categorical
+
+    alphas = [float(a) for a in np.logspace(-6, -2, 1000)]
+    space = Space({"alpha": Categorical(alphas), "batch": Categorical([512, 256, 128, 64]),
+                   "codes": Categorical([3, 1, 2]), "act": Categorical(["relu", "tanh", "logistic"])})
+    layout = _Layout(space)
+    assert sorted(layout.centers) == [0, 1] and list(layout.cat) == [2, 3]  # unsorted codes stay categorical
+
+    def objective(c):  # best near alpha = 1e-4.3, batch 128, act tanh
+        return (np.log10(c["alpha"]) + 4.3) ** 2 + abs(np.log2(c["batch"]) - 7) + (c["act"] != "tanh")
+
+    for name in ("tpe", "bo"):
+        gaps = []
+        for seed in range(3):
+            trials = loop(get_sampler(name, seed=seed), space, objective, 40)
+            assert all(t.config["alpha"] in alphas for t in trials)
+            best = min(trials, key=lambda t: t.value)
+            gaps.append(abs(np.log10(best.config["alpha"]) + 4.3))
+        random_gaps = [abs(np.log10(min(loop(RandomSampler(seed=s), space, objective, 40), key=lambda t: t.value)
+                                    .config["alpha"]) + 4.3) for s in range(3)]
+        assert np.median(gaps) < 0.1 and np.median(gaps) < np.median(random_gaps) / 2, (name, gaps, random_gaps)

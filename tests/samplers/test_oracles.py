@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from hypersweep.testing.functions import ORACLES, Ackley, Branin, Hartmann6, Rosenbrock
+from hypersweep.testing.functions import ORACLES, Ackley, Branin, Hartmann6, Rosenbrock, StyblinskiTang
 
 
 def _config(f, x):
@@ -37,6 +37,14 @@ def test_rosenbrock_and_ackley_minima():
     assert Ackley().dim == 10 and Rosenbrock().dim == 5
 
 
+def test_styblinski_tang_minimum():
+    for f in (StyblinskiTang(), StyblinskiTang(dim=3)):
+        assert f(_config(f, np.full(f.dim, -2.903534))) == pytest.approx(f.optimum, abs=1e-6 * f.dim)
+        # the other corner's basin (x_i near +2.75) is a local minimum only
+        assert f(_config(f, np.full(f.dim, 2.7468))) > f.optimum + 10 * f.dim
+    assert StyblinskiTang().dim == 20
+
+
 @pytest.mark.parametrize("name", list(ORACLES))
 def test_random_points_are_above_the_optimum(name):
     f = ORACLES[name]()
@@ -52,3 +60,5 @@ def test_bad_oracle_arguments():
         Rosenbrock(dim=1)
     with pytest.raises(ValueError, match="bound"):
         Ackley(bound=0.0)
+    with pytest.raises(ValueError, match="dim"):
+        StyblinskiTang(dim=0)

@@ -150,8 +150,13 @@ def test_auto_sampler_and_resume_from_sqlite(tmp_path):
     four.optimize(lambda c: (c["x"], 1 - c["x"], c["x"] ** 2, 1 - c["x"] ** 2), n_trials=3, progress=False)
     assert [t.system_attrs["sampler"] for t in four.trials] == ["mobo", "mobo", "nsga3"]
     one = hs.create_study({"x": (0.0, 1.0)}, seed=0)
-    one.optimize(lambda c: c["x"], n_trials=2, progress=False)
-    assert one.sampler.current == "tpe" and one.trials[0].system_attrs["sampler"] == "tpe"
+    one.sampler.model_until = 2  # one objective: BO for the first 2 completed trials, TPE after
+    one.optimize(lambda c: c["x"], n_trials=4, progress=False)
+    assert [t.system_attrs["sampler"] for t in one.trials] == ["bo", "bo", "tpe", "tpe"]
+    assert one.sampler.current == "tpe"
+    for option in ("model_until", "evolve_after"):
+        with pytest.raises(ValueError, match=option):
+            AutoSampler(**{option: -1})
     with pytest.raises(ValueError, match=r"created with directions=\['minimize', 'minimize'\]"):
         hs.create_study({"x": (0.0, 1.0), "y": (0.0, 1.0)}, directions=["minimize", "maximize"], storage=url,
                         name="mo", resume=True, artifacts=None)

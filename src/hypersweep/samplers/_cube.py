@@ -4,6 +4,7 @@ and the histories they fit (completed trials, or multi-fidelity observations).""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +17,26 @@ from hypersweep.trial import Trial, TrialState
 _MAX_SNAPPED_VALUES = 4096  # Int ranges wider than this are treated as continuous (decode rounds them)
 
 
+_MIN_ORDERED_CHOICES = 3  # from this many, a monotone list of numbers is modelled as an ordered axis
+
+
+def _ordered(param: Categorical) -> bool:
+    """True for choices that are numbers in strictly increasing or decreasing order (``[16, 32, 64]``,
+    ``np.logspace(-6, -3, 1000)``): neighbours in the list are neighbours in value, so the models treat the
+    choice's position as a discrete numeric axis (and learn across choices) instead of unrelated categories."""
+    values = param.choices
+    if len(values) < _MIN_ORDERED_CHOICES or param.holds_objects:
+        return False
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
+               for v in values):
+        return False
+    steps = np.diff(np.asarray(values, dtype=float))
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
 class _Layout:
-    """How each searched axis is modelled: categorical (k choices), discrete numeric (value centers), or real."""
+    """How each searched axis is modelled: categorical (k choices), discrete numeric (value centers: an Int's
+    values, or the positions of an ordered list of numbers, `_ordered`), or real."""
 
     def __init__(self, space: Space) -> None:
         self.space = space
@@ -26,7 +45,9 @@ class _Layout:
         self.centers: dict[int, np.ndarray] = {}  # axis -> sorted encoded centers of an Int's values
         for j, name in enumerate(self.dims):
             param = space[name]
-            if isinstance(param, Categorical):
+            if isinstance(param, Categorical) and _ordered(param):
+                self.centers[j] = (np.arange(len(param.choices)) + 0.5) / len(param.choices)
+            elif isinstance(param, Categorical):
                 self.n_choices[j] = len(param.choices)
             elif isinstance(param, Int) and param.n_values <= _MAX_SNAPPED_VALUES:
                 values = range(param.low, param.high + 1, param.step)

@@ -1,4 +1,4 @@
-"""Oracle objectives with known optima (Branin, Hartmann6, Rosenbrock, Ackley), all minimized.
+"""Oracle objectives with known optima (Branin, Hartmann6, Rosenbrock, Ackley, Styblinski-Tang), all minimized.
 
 Each exposes its `space`, is called with a config and knows its `optimum`; regret is ``f(config) - optimum``.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from hypersweep._validation import invalid
 from hypersweep.space import Float, Space
 
-__all__ = ["OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "ORACLES"]
+__all__ = ["OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "StyblinskiTang", "ORACLES"]
 
 
 class OracleFunction:
@@ -141,10 +141,32 @@ class Ackley(OracleFunction):
         return float(-a * math.exp(-b * math.sqrt(np.mean(x**2))) - math.exp(np.mean(np.cos(c * x))) + a + math.e)
 
 
+class StyblinskiTang(OracleFunction):
+    """Styblinski-Tang on [-5, 5]^dim (default 20 dimensions): ``sum(x^4 - 16 x^2 + 5 x) / 2``, separable, with
+    2^dim local minima; the global one, ``-39.16616570377142 * dim``, at every ``x_i = -2.903534``.
+
+    >>> f = StyblinskiTang(dim=2)
+    >>> round(f({"x0": -2.903534, "x1": -2.903534}) - f.optimum, 6)
+    0.0
+    """
+
+    name = "styblinski-tang"
+
+    def __init__(self, dim: int = 20) -> None:
+        if not isinstance(dim, int) or dim < 1:
+            raise invalid("dim", dim, "an int >= 1", "pass the number of dimensions, e.g. dim=20")
+        super().__init__([(-5.0, 5.0)] * dim)
+        self.optimum = -39.16616570377142 * dim
+
+    def evaluate(self, x):
+        return float(0.5 * np.sum(x**4 - 16.0 * x**2 + 5.0 * x))
+
+
 #: name -> factory of the default instance of each oracle
 ORACLES: dict[str, type[OracleFunction]] = {
     "branin": Branin,
     "hartmann6": Hartmann6,
     "rosenbrock": Rosenbrock,
     "ackley": Ackley,
+    "styblinski-tang": StyblinskiTang,
 }
