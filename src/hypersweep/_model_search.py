@@ -23,7 +23,9 @@ __all__ = [
     "check_completed",
     "direction_of",
     "directions_of",
+    "front_models",
     "metric_names",
+    "metric_value",
     "no_single_best",
     "open_study",
     "require",
@@ -154,6 +156,29 @@ def metric_names(target_metric: Any) -> list[str]:
     if len(set(names)) < len(names):
         raise invalid("target_metric", target_metric, "a list of distinct metric names", "name each metric once")
     return names
+
+
+def metric_value(logged: Any, metrics: list[str]) -> float | tuple[float, ...] | None:
+    """What a trial reports from the metrics a framework ``logged`` (a mapping of name -> number or tensor): the
+    one metric as a float, several as a tuple in their order, or None while one of them is missing.
+
+    >>> metric_value({"val_loss": 0.5, "val_acc": 0.8}, ["val_acc", "val_loss"]), metric_value({}, ["val_loss"])
+    ((0.8, 0.5), None)
+    """
+    found = [logged.get(m) for m in metrics]
+    if any(v is None for v in found):
+        return None
+    values = tuple(float(v) for v in found)
+    return values[0] if len(values) == 1 else values
+
+
+def front_models(study: Any, model_of: Callable[[int], Any]) -> list[Any] | None:
+    """The trained models of the Pareto front of a search of several metrics (in the order of
+    ``study.best_trials``; an error when no trial completed), or None for a search of one."""
+    if study.n_objectives == 1:
+        return None
+    check_completed(study)
+    return [model_of(t.number) for t in study.best_trials]
 
 
 def _implied(target_metric: str) -> str | None:

@@ -12,8 +12,9 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
-    check_completed,
+    front_models,
     metric_names,
+    metric_value,
     no_single_best,
     open_study,
     run_trials,
@@ -107,9 +108,9 @@ class SearchableKerasModel:
                               threads_per_trial(n_parallels))
         run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels,
                    progress=progress)
-        if study.n_objectives > 1:
-            check_completed(study)
-            return [self.model_of(t.number) for t in study.best_trials]
+        front = front_models(study, self.model_of)
+        if front is not None:
+            return front
         self._model = self.model_of(best_trial(study, self._FRONT, self._LOAD).number)
         return self._model
 
@@ -222,10 +223,10 @@ class _Reporter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         self.logged = list(logs)
-        if any(m not in logs for m in self.metrics):
+        value = metric_value(logs, self.metrics)
+        if value is None:
             return
-        values = tuple(float(logs[m]) for m in self.metrics)
-        self.value = values[0] if len(values) == 1 else values
+        self.value = value
         self.trial.report(self.value, step=epoch + 1)
         self.trial.save_checkpoint(_state(self.model, epoch + 1, self.sample, self.value), step=epoch + 1)
         if self.trial.should_stop():

@@ -17,8 +17,9 @@ from hypersweep._model_search import (
     MODEL_SEED_ATTR,
     best_trial,
     check_budget,
-    check_completed,
+    front_models,
     metric_names,
+    metric_value,
     open_study,
     run_trials,
     threads_per_trial,
@@ -124,10 +125,8 @@ class Trainer(L.Trainer):
         with _quiet():
             run_trials(study, objective, n_trials=n_trials, timeout=timeout, n_parallels=n_parallels,
                        progress=progress)
-        if study.n_objectives > 1:
-            check_completed(study)
-            return [self.model_of(t.number) for t in study.best_trials]
-        return self.model_of(best_trial(study).number)
+        front = front_models(study, self.model_of)
+        return front if front is not None else self.model_of(best_trial(study).number)
 
     def search_summary(self) -> Any:
         """The study of the last `search`: ``trials_dataframe()``, ``best_trial``, ``best_config``, ...; with
@@ -212,11 +211,10 @@ class _Reporter(L.Callback):
         self.value = state_dict.get("value")
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        found = [trainer.callback_metrics.get(m) for m in self.metrics]
-        if any(metric is None for metric in found):
+        value = metric_value(trainer.callback_metrics, self.metrics)
+        if value is None:
             return
-        values = tuple(float(metric) for metric in found)
-        self.value = values[0] if len(values) == 1 else values
+        self.value = value
         epoch = trainer.current_epoch + 1
         self.trial.report(self.value, step=epoch)
         path = os.path.join(self.scratch, f"epoch-{epoch}.ckpt")
