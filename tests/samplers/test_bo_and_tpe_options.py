@@ -157,3 +157,59 @@ def test_parzen_density_is_normalized_and_matches_its_samples(multivariate):
     for (i_center, c_center), mass in masses.items():
         freq = np.mean(np.isclose(draws[:, 1], i_center) & np.isclose(draws[:, 2], c_center))
         assert freq == pytest.approx(mass, abs=0.01)
+
+
+def test_log_expected_improvement_is_exact_then_stays_finite_in_the_tail():
+    from scipy.special import ndtr
+
+    from hypersweep.samplers.bo import _log_expected_improvement
+
+    t = np.linspace(-30.0, 4.0, 341)
+    direct = np.log(t * ndtr(t) + np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi))
+    np.testing.assert_allclose(_log_expected_improvement(t), direct, rtol=1e-6)
+    far = _log_expected_improvement(np.array([-40.0, -100.0, -1e3, -1e5]))  # plain EI is 0.0 here
+    assert np.all(np.isfinite(far)) and np.all(np.diff(far) < 0)
+
+
+def test_gp_prior_pulls_hyperparameters_to_its_modes_with_an_exact_gradient():
+    from scipy import optimize
+
+    from hypersweep.samplers.bo import _with_prior
+
+    def flat(theta, eval_gradient=True):  # a likelihood that says nothing: only the prior is left
+        return (0.0, np.zeros_like(theta)) if eval_gradient else 0.0
+
+    objective = _with_prior(flat)
+    theta = np.array([0.7, -2.0, 1.5, -4.0])
+    value, grad = objective(theta)
+    numeric = optimize.approx_fprime(theta, lambda th: objective(th, eval_gradient=False), 1e-7)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-5)
+    best = optimize.minimize(objective, theta, jac=True, method="L-BFGS-B").x
+    np.testing.assert_allclose(np.exp(best), [1.0, 1.0, 1.0, 0.1 / 30], rtol=1e-3)
+
+
+def test_gp_is_scikit_learns_model():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    from hypersweep.samplers.bo import _GP
+
+    rng = np.random.default_rng(0)
+    F = rng.random((30, 4))
+    z = np.sin(3 * F).sum(axis=1)
+    z = (z - z.mean()) / z.std()
+    theta = np.log([1.7, 0.3, 0.8, 1.2, 0.5, 2e-3])
+    kernel = (ConstantKernel() * Matern(np.full(4, 0.5), nu=2.5) + WhiteKernel()).clone_with_theta(theta)
+    reference = GaussianProcessRegressor(kernel, optimizer=None).fit(F, z)
+    lml, grad = reference.log_marginal_likelihood(theta, eval_gradient=True)
+    gp = _GP(rng, prior=False)
+    value, ours = gp._neg_log_likelihood(F, z)(theta)
+    np.testing.assert_allclose([-value, *(-ours)], [lml, *grad], rtol=1e-9)
+    gp.theta = theta
+    gp.fit(F, z, optimize_hyperparameters=False)
+    Q = rng.random((7, 4))
+    mean, std = reference.predict(Q, return_std=True)
+    np.testing.assert_allclose(gp.predict(Q), (mean, std), rtol=1e-9, atol=1e-12)
+    gp.fit(F, z)  # fitted hyperparameters stay inside the bounds and explain the data better than the start
+    assert np.all(gp.theta >= gp._bounds(4)[:, 0]) and np.all(gp.theta <= gp._bounds(4)[:, 1])
+    assert gp._neg_log_likelihood(F, z)(gp.theta, eval_gradient=False) < value

@@ -52,7 +52,7 @@ class MOBOSampler(BOSampler):
                          max_history=max_history)
         self.kappa = check_number("kappa", kappa, minimum=0)
         self._models: list[_GP] = []
-        self._feasibility = _GP(self.rng)
+        self._feasibility = _GP(self.rng, prior=False)
 
     def ask(self, space, trials, pending, direction):
         if isinstance(direction, str) or len(direction) == 1:
@@ -83,7 +83,7 @@ class MOBOSampler(BOSampler):
         S = (L - low) / span  # each objective scaled to [0, 1] over what was observed
         F = _features(X, layout, True)
         while len(self._models) < S.shape[1]:
-            self._models.append(_GP(self.rng))
+            self._models.append(_GP(self.rng, prior=False))
         centers, scales = S.mean(axis=0), S.std(axis=0)
         scales[scales <= 0] = 1.0
         models = [m.fit(F, (S[:, j] - centers[j]) / scales[j]) for j, m in enumerate(self._models[: S.shape[1]])]

@@ -173,11 +173,12 @@ class _Parzen:
         for c, j in enumerate(layout.num):
             if j in layout.centers:
                 mu, sigma = self.mu[:, c], self.sigma[:, c]
-                idx = layout.bin_index(j, U[:, j])
-                lo, hi = layout.edges[j][idx], layout.edges[j][idx + 1]
+                # the masses of the distinct bins the points fall in (an Int has few values, a batch many points)
+                bins, which = np.unique(layout.bin_index(j, U[:, j]), return_inverse=True)
+                lo, hi = layout.edges[j][bins], layout.edges[j][bins + 1]
                 a = (lo[:, None] - mu[None, :]) / sigma[None, :]
                 b = (hi[:, None] - mu[None, :]) / sigma[None, :]
-                terms.append(_log_mass(a, b) - self.log_z[None, :, c])
+                terms.append((_log_mass(a, b) - self.log_z[None, :, c])[which.ravel()])
         if len(layout.cat):
             idx = layout.choice_index(U)
             for c in range(len(layout.cat)):
