@@ -10,6 +10,7 @@ pytest.importorskip("httpx")
 from starlette.testclient import TestClient  # noqa: E402
 
 import hypersweep as hs  # noqa: E402
+from hypersweep.viz import data as viz_data  # noqa: E402
 from hypersweep.viz.dashboard import _PLOTS, create_app, serve  # noqa: E402
 
 EVIL = "<script>window.__pwned = 1</script>"
@@ -75,6 +76,10 @@ def test_a_study_of_several_objectives(tmp_path):
     assert sorted(shown) == sorted(t.number for t in study.best_trials)
     history = client.get(f"/api/studies/{row['id']}/plots/history").json()
     assert history["data"][0]["y"] == [t.values[0] for t in study.trials]
+    volume = client.get(f"/api/studies/{row['id']}/plots/hypervolume").json()  # from the default reference point
+    reference = viz_data.default_reference_point(study)
+    assert volume["data"][0]["y"] == viz_data.hypervolume_history_data(study, reference)["hypervolume"]
+    assert volume["data"][0]["y"][-1] > 0 and "reference point" in volume["layout"]["title"]["text"]
 
 
 def test_pages_escape_what_users_wrote_and_serve_their_scripts(storage):

@@ -132,6 +132,17 @@ def test_hypervolume_history_is_the_front_volume_after_each_trial(study):
     assert list(figure.data[0].x) == d["number"] and list(figure.data[0].y) == d["hypervolume"]
 
 
+def test_default_reference_point_is_beyond_every_trial_in_each_direction(study):
+    reference = data.default_reference_point(study)
+    values = np.array([t.values for t in study.trials if t.state.value == "complete"])
+    assert reference[0] > values[:, 0].max() and reference[1] < values[:, 1].min()  # minimize, maximize
+    assert data.hypervolume_history_data(study)["reference_point"] == reference
+    figure = viz.plot_hypervolume_history(study)
+    assert list(figure.data[0].y) == data.hypervolume_history_data(study, reference)["hypervolume"]
+    assert f"{reference[0]:.4g}" in figure.layout.title.text
+    assert data.hypervolume_history_data(study)["hypervolume"][-1] > 0
+
+
 def test_hypervolume_is_taken_in_the_studys_directions():
     study = hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="random", seed=3)
     study.optimize(lambda c: (c["x"], c["x"] ** 2), n_trials=10, progress=False)

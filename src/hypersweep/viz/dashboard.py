@@ -47,6 +47,7 @@ _PLOTS = {
     "timeline": "plot_timeline",
     "brackets": "plot_brackets",
     "pareto": "plot_pareto_front",
+    "hypervolume": "plot_hypervolume_history",  # reference point: viz.data.default_reference_point
 }
 #: plots of one value per trial: for a study of several objectives they show the first one
 _ONE_VALUE = ("history", "parallel", "contour", "slice", "importances", "edf")

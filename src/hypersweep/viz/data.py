@@ -30,6 +30,7 @@ __all__ = [
     "contour_data",
     "edf_data",
     "history_data",
+    "default_reference_point",
     "hypervolume_history_data",
     "importances_data",
     "intermediate_data",
@@ -333,17 +334,19 @@ def pareto_front_data(study: Any, targets: Callable[[Any], Sequence[float]] | No
     return {"names": names, "dims": len(names), **groups}
 
 
-def hypervolume_history_data(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:
+def hypervolume_history_data(study: Any, reference_point: Sequence[float] | None = None) -> dict[str, Any]:
     """After each complete trial (by number), the hypervolume of the Pareto front of the feasible complete
     trials so far, bounded by ``reference_point``: one value per objective, in the objectives' own units and
     worse than every value that should count (larger where an objective is minimized, smaller where it is
-    maximized). A trial with a non-finite value adds nothing. The volume is recomputed only when the front
-    changes."""
+    maximized); None takes `default_reference_point`. A trial with a non-finite value adds nothing. The volume
+    is recomputed only when the front changes."""
     directions = _directions(study)
     n = len(directions)
     if n == 1:
         raise ValueError(f"study {study.name!r} has one objective, so no hypervolume: plot_optimization_history "
                          "shows its best value so far")
+    if reference_point is None:
+        reference_point = default_reference_point(study)
     try:
         reference = [float(v) for v in reference_point]
     except (TypeError, ValueError):
@@ -370,6 +373,34 @@ def hypervolume_history_data(study: Any, reference_point: Sequence[float]) -> di
         volumes.append(volume)
     return {"number": numbers, "hypervolume": volumes, "reference_point": reference,
             "directions": [d.value for d in directions]}
+
+
+def default_reference_point(study: Any) -> list[float]:
+    """A reference point for the hypervolume of a study of several objectives: on each objective, the worst
+    finite value of its complete trials, moved a tenth of the values' range further out (so the worst trials
+    still add volume; a tenth of the value itself, or 1, when every trial has the same value).
+
+    >>> import hypersweep as hs
+    >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="random", seed=0)
+    >>> study.optimize(lambda c: (c["x"], 10 * c["x"]), n_trials=20, progress=False)
+    >>> low_x, high_10x = default_reference_point(study)
+    >>> xs = [t.values[0] for t in study.trials]
+    >>> math.isclose(low_x, min(xs) - 0.1 * (max(xs) - min(xs))), high_10x > 10 * max(xs)
+    (True, True)
+    """
+    directions = _directions(study)
+    rows = [t.values for t in study.trials if t.state.value == "complete" and t.values is not None
+            and len(t.values) == len(directions)]
+    point = []
+    for i, d in enumerate(directions):
+        seen = [float(r[i]) for r in rows if math.isfinite(r[i])]
+        if not seen:
+            point.append(1.0 if d.sign < 0 else 0.0)
+            continue
+        low, high = min(seen), max(seen)
+        margin = 0.1 * (high - low) or 0.1 * abs(high) or 1.0
+        point.append(high + margin if d.sign < 0 else low - margin)
+    return point
 
 
 def _worst(study: Any, directions: list[Direction]) -> list[float]:

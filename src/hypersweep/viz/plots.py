@@ -294,9 +294,10 @@ def plot_pareto_front(study: Any, *, targets: Callable[[Any], Sequence[float]] |
     return figure
 
 
-def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Any:
+def plot_hypervolume_history(study: Any, reference_point: Sequence[float] | None = None) -> Any:
     """Hypervolume of the feasible trials' Pareto front after each complete trial, bounded by
-    ``reference_point`` (one value per objective, in its own units, worse than every trial that should count).
+    ``reference_point`` (one value per objective, in its own units, worse than every trial that should count;
+    None takes `hypersweep.viz.data.default_reference_point`, named in the title).
 
     >>> import hypersweep as hs
     >>> study = hs.create_study({"x": (0.0, 1.0)}, directions=["maximize", "minimize"], sampler="random", seed=0)
@@ -307,6 +308,8 @@ def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> An
     """
     d = _data.hypervolume_history_data(study, reference_point)
     title = "Hypervolume history"
+    if reference_point is None:
+        title += " (reference point " + ", ".join(f"{v:.4g}" for v in d["reference_point"]) + ")"
     if not d["number"]:
         return _empty(title)
     go = _go()

@@ -49,7 +49,7 @@ async function indexPage() {
 
 // --- one study -------------------------------------------------------------------------------------------
 const PLOTS = ["history", "intermediate", "parallel", "contour", "slice", "importances", "edf", "timeline",
-               "brackets", "pareto"];
+               "brackets", "pareto", "hypervolume"];
 
 async function studyPage() {
   const id = args.study;
