@@ -113,9 +113,14 @@ class _GP:
     _START = (1.0, 0.5, 1e-3)
     _JITTER = 1e-10
 
+    @staticmethod
+    def _log_theta(per_kind: tuple[Any, Any, Any], n_inputs: int) -> np.ndarray:
+        """A (signal, length scale, noise) triple laid out as theta: one length scale per input, logs taken."""
+        signal, scale, noise = per_kind
+        return np.log(np.array([signal, *[scale] * n_inputs, noise]))
+
     def _bounds(self, n_inputs: int) -> np.ndarray:
-        (c, ls, noise) = self._BOUNDS
-        return np.log(np.array([c, *[ls] * n_inputs, noise]))
+        return self._log_theta(self._BOUNDS, n_inputs)
 
     def _matern(self, A: np.ndarray, B: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(K, r): the Matern-5/2 covariances of the rows of A and B and their scaled distances."""
@@ -174,10 +179,7 @@ class _GP:
         n_inputs = F.shape[1]
         if self.theta is not None and len(self.theta) != n_inputs + 2:  # another space: start afresh
             self.theta = None
-        theta = self.theta
-        if theta is None:
-            c, ls, noise = self._START
-            theta = np.log(np.array([c, *[ls] * n_inputs, noise]))
+        theta = self._log_theta(self._START, n_inputs) if self.theta is None else self.theta
         self.n_calls += optimize_hyperparameters
         if self.theta is not None and len(z) > self._LARGE and self.n_calls % 3:
             optimize_hyperparameters = False

@@ -389,11 +389,8 @@ def default_reference_point(study: Any) -> list[float]:
     (True, True)
     """
     directions = _directions(study)
-    rows = [t.values for t in study.trials if t.state.value == "complete" and t.values is not None
-            and len(t.values) == len(directions)]
     point = []
-    for i, d in enumerate(directions):
-        seen = [float(r[i]) for r in rows if math.isfinite(r[i])]
+    for d, seen in zip(directions, _finite_values(study, directions), strict=True):
         if not seen:
             point.append(1.0 if d.sign < 0 else 0.0)
             continue
@@ -406,10 +403,12 @@ def default_reference_point(study: Any) -> list[float]:
 def _worst(study: Any, directions: list[Direction]) -> list[float]:
     """An example reference point: the worst value of each objective among the complete trials (1.0 for one
     without a finite value yet)."""
+    return [float(f"{(max if d.sign < 0 else min)(seen):.4g}") if seen else 1.0
+            for d, seen in zip(directions, _finite_values(study, directions), strict=True)]
+
+
+def _finite_values(study: Any, directions: list[Direction]) -> list[list[float]]:
+    """Per objective, its finite values among the complete trials that have one value per objective."""
     rows = [t.values for t in study.trials if t.state.value == "complete" and t.values is not None
             and len(t.values) == len(directions)]
-    worst = []
-    for i, d in enumerate(directions):
-        seen = [float(r[i]) for r in rows if math.isfinite(r[i])]
-        worst.append(float(f"{(max if d.sign < 0 else min)(seen):.4g}") if seen else 1.0)
-    return worst
+    return [[float(r[i]) for r in rows if math.isfinite(r[i])] for i in range(len(directions))]
