@@ -92,7 +92,7 @@ def test_tpe_rejects_bad_arguments(kwargs, message):
 
 
 def test_tpe_gamma_forms():
-    assert [default_gamma(n) for n in (1, 10, 11, 250, 10_000)] == [1, 1, 2, 25, 25]
+    assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 1, 2, 15, 25, 25]
     space = Space({"x": (0.0, 1.0)})
     trials = [Trial(i, {"x": i / 20}, TrialState.COMPLETE, value=(i / 20 - 0.25) ** 2) for i in range(20)]
     for gamma in (0.25, lambda n: 3):
@@ -157,6 +157,30 @@ def test_parzen_density_is_normalized_and_matches_its_samples(multivariate):
     for (i_center, c_center), mass in masses.items():
         freq = np.mean(np.isclose(draws[:, 1], i_center) & np.isclose(draws[:, 2], c_center))
         assert freq == pytest.approx(mass, abs=0.01)
+
+
+def test_parzen_kernel_weights_scale_each_observations_share_of_the_density():
+    from hypersweep.samplers.tpe import _Parzen, _recency_weights
+
+    space = Space({"x": (0.0, 1.0), "y": (0.0, 1.0)})
+    layout = _Layout(space)
+    points = np.array([[0.1, 0.1], [0.9, 0.9]])
+    even = _Parzen(points, layout, prior_weight=1e-9, multivariate=True)
+    skewed = _Parzen(points, layout, prior_weight=1e-9, multivariate=True, weights=np.array([1.0, 0.1]))
+    # mirror-image kernels k1, k2: at its own point a kernel is a, at the other one b; evenly weighted the density
+    # is (a + b) / 2 at both points, weighted 1 : 0.1 it is (a + 0.1 b) / 1.1 at the first, (b + 0.1 a) / 1.1 at
+    # the second: they sum to a + b, and their difference is (1 - w) / (1 + w) (a - b) for a weight w
+    p_even = np.exp(even.log_pdf(points))
+    p_skew = np.exp(skewed.log_pdf(points))
+    assert p_even[0] == pytest.approx(p_even[1], rel=1e-9)
+    assert p_skew.sum() == pytest.approx(2 * p_even[0], rel=1e-6)
+    half = np.exp(_Parzen(points, layout, 1e-9, True, weights=np.array([1.0, 0.5])).log_pdf(points))
+    ratio = (p_skew[0] - p_skew[1]) / (half[0] - half[1])
+    assert ratio == pytest.approx((0.9 / 1.1) / (0.5 / 1.5), rel=1e-6)
+    # 40 bad trials: the 25 most recent weigh 1, the 15 oldest ramp up from 1/40, in trial order
+    weights = _recency_weights(np.arange(40)[::-1])
+    assert weights[-1] == pytest.approx(1 / 40) and np.all(weights[:25] == 1.0)
+    assert np.all(np.diff(weights[25:]) < 0)
 
 
 def test_log_expected_improvement_is_exact_then_stays_finite_in_the_tail():

@@ -30,12 +30,13 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def default_gamma(n: int) -> int:
-    """How many of ``n`` finished trials form the "good" group: 10 %, at least 1, at most 25.
+    """How many of ``n`` finished trials form the "good" group: 15 %, at least 1, at most 25 (Optuna takes
+    10 %; with twice its EI candidates, 15 % explores as much and lands closer, see `TPESampler`).
 
     >>> default_gamma(9), default_gamma(100), default_gamma(1000)
-    (1, 10, 25)
+    (2, 15, 25)
     """
-    return min(max(math.ceil(0.1 * n), 1), 25)
+    return min(max(math.ceil(0.15 * n), 1), 25)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -62,7 +63,8 @@ def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class _Parzen:
     """A weighted mixture of kernels over the unit cube: truncated Gaussians on numeric axes (integrated over the
     value's bin on discrete ones) and smoothed one-hot distributions on categorical axes; the first kernel is a
-    broad prior (Gaussian of sigma 1 at the center, uniform over choices)."""
+    broad prior (Gaussian of sigma 1 at the center, uniform over choices). ``weights`` (default all 1) weigh
+    the observations' kernels against each other and against the prior's ``prior_weight``."""
 
     def __init__(
         self,
@@ -71,11 +73,12 @@ class _Parzen:
         prior_weight: float,
         multivariate: bool,
         bandwidth: str = "neighbors",
+        weights: np.ndarray | None = None,
     ) -> None:
         n, d = points.shape
         self.layout, self.multivariate, self.bandwidth = layout, multivariate, bandwidth
         num, cat = layout.num, layout.cat
-        self.weights = np.concatenate([[prior_weight], np.ones(n)])
+        self.weights = np.concatenate([[prior_weight], np.ones(n) if weights is None else weights])
         self.weights /= self.weights.sum()
         self.log_w = np.log(self.weights)
         # numeric axes
@@ -95,12 +98,13 @@ class _Parzen:
         self.n_kernels = n + 1
 
     def _bandwidths(self, mu: np.ndarray) -> np.ndarray:
-        """Per-kernel, per-axis sigma, clipped to [1 / min(100, n + 1), 1]: the larger distance to the two
-        neighbours along the axis ("neighbors"), or one width per axis from Scott's rule ("scott")."""
+        """Per-kernel, per-axis sigma, clipped to [1 / min(100, n + 2), 1] (n + 1 kernels with the prior's): the
+        larger distance to the two neighbours along the axis ("neighbors"), or one width per axis from Scott's
+        rule ("scott")."""
         n, d = mu.shape
         if n == 0:
             return np.empty((0, d))
-        low = 1.0 / min(100.0, n + 1.0)
+        low = 1.0 / min(100.0, n + 2.0)
         if self.bandwidth == "scott":
             spread = np.std(mu, axis=0) if n > 1 else np.full(d, 0.5)
             spread = np.maximum(spread, 0.5 / math.sqrt(n))  # a tight cluster keeps some width
@@ -148,15 +152,12 @@ class _Parzen:
         layout = self.layout
         real = [c for c, j in enumerate(layout.num) if j not in layout.centers]
         real_axes = layout.num[real]
-        if self.multivariate:  # (points, kernels): the Gaussian part over real axes as matrix products
-            inv_var = 1.0 / self.sigma[:, real] ** 2
-            mu = self.mu[:, real]
+        if self.multivariate:  # (points, kernels): log weight + Gaussian part over the real axes, one product
             u = U[:, real_axes]
-            log_k = -0.5 * ((u * u) @ inv_var.T - 2.0 * u @ (mu * inv_var).T + np.sum(mu * mu * inv_var, axis=1))
-            log_k -= np.sum(np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real], axis=1)
-            for term in self._discrete_terms(U):
-                log_k += term
-            return _logsumexp(log_k + self.log_w[None, :], axis=1)
+            log_k = np.hstack([u * u, u, np.ones((len(U), 1))]) @ self._gaussian_coefficients(real)
+            if len(layout.centers) or len(layout.cat):
+                log_k += self._discrete_sum(U)
+            return _logsumexp(log_k, axis=1)
         total = np.zeros(len(U))
         if real:
             z = (U[:, None, real_axes] - self.mu[None, :, real]) / self.sigma[None, :, real]
@@ -165,6 +166,24 @@ class _Parzen:
         for term in self._discrete_terms(U):
             total += _logsumexp(term + self.log_w[None, :], axis=1)
         return total
+
+    def _gaussian_coefficients(self, real: list[int]) -> np.ndarray:
+        """(2 r + 1, kernels) matrix C with [u*u, u, 1] @ C = each kernel's log weight plus its log density
+        over the r real axes at u: the quadratic -(u - mu)^2 / (2 sigma^2) expanded, its normalizers folded
+        into the constant row."""
+        inv_var = 1.0 / self.sigma[:, real] ** 2
+        mu = self.mu[:, real]
+        constant = self.log_w - 0.5 * np.sum(mu * mu * inv_var, axis=1)
+        constant -= np.sum(np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real], axis=1)
+        return np.vstack([-0.5 * inv_var.T, (mu * inv_var).T, constant[None, :]])
+
+    def _discrete_sum(self, U: np.ndarray) -> np.ndarray:
+        """The (points, kernels) sum of `_discrete_terms`, computed once per distinct combination of discrete
+        values among the points (candidates drawn from the good density share most of theirs)."""
+        layout = self.layout
+        keys = np.column_stack([layout.bin_index(j, U[:, j]) for j in layout.centers] + [layout.choice_index(U)])
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        return sum(self._discrete_terms(U[first]))[inverse.ravel()]
 
     def _discrete_terms(self, U: np.ndarray) -> list[np.ndarray]:
         """Per discrete axis, the (points, kernels) log kernel values: bin masses and choice probabilities."""
@@ -187,9 +206,32 @@ class _Parzen:
         return terms
 
 
+def _recency_weights(age: np.ndarray, n_recent: int = 25) -> np.ndarray:
+    """Kernel weights by age (``age``: any numbers that order the observations, older first): the ``n_recent``
+    most recent weigh 1, the older ones ramp linearly from 1/n for the oldest up towards 1, so that the first,
+    least informed trials of a long search count less in the "bad" density (as in Optuna's TPE).
+
+    >>> _recency_weights(np.array([3, 0, 1, 2]), n_recent=2).round(2).tolist()
+    [1.0, 0.25, 1.0, 1.0]
+    """
+    n = len(age)
+    weights = np.ones(n)
+    if n > n_recent:
+        rank = np.argsort(np.argsort(age, kind="stable"), kind="stable")  # 0 for the oldest
+        old = rank < n - n_recent
+        weights[old] = np.linspace(1.0 / n, 1.0, num=n - n_recent)[rank[old]]
+    return weights
+
+
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(a))) along ``axis``. Terms more than 60 below the largest are clamped there before exp: what
+    they add is below 1e-26 each, far under float precision, and exp of a very negative number is several
+    times slower than of a moderate one (most kernels are far from any one point)."""
     top = np.max(a, axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(a - top), axis=axis))
+    shifted = a - top
+    np.maximum(shifted, -60.0, out=shifted)
+    np.exp(shifted, out=shifted)
+    return np.squeeze(top, axis=axis) + np.log(np.sum(shifted, axis=axis))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,9 +248,16 @@ class TPESampler(BaseSampler):
     ``multivariate=True`` uses joint kernels (one kernel per observation over all axes), which captures
     interactions; False models each axis independently (original TPE). Kernel widths come from the distance
     to the neighbouring observations along each axis (``bandwidth="neighbors"``) or Scott's rule
-    (``"scott"``), never below 1 / min(100, n + 1) of the range. ``gamma`` is a callable
-    n -> number of good trials (default `default_gamma`) or a fraction in (0, 1). ``prior_weight`` is the
-    weight of the broad prior kernel relative to one observation.
+    (``"scott"``), never below 1 / min(100, n + 2) of the range. In a long search the oldest "bad" trials
+    weigh less: beyond the 25 most recent, their weights ramp from 1/n up to 1 (Optuna's default weights).
+    ``gamma`` is a callable n -> number of good trials (default `default_gamma`: 15 %, at most 25) or a
+    fraction in (0, 1). ``prior_weight`` is the weight of the broad prior kernel relative to one observation.
+
+    Defaults: Optuna's TPE but for ``n_ei_candidates=48`` (Optuna: 24) and 15 % good trials (Optuna: 10 %),
+    chosen on seven test functions outside ``benchmarks/sampler_quality.py`` (Levy, Rastrigin, Griewank,
+    six-hump camel, Michalewicz, a shifted sphere, Dixon-Price; 2-8 dimensions, 100 seeds): median regret
+    0.77x at 50 evaluations and 0.72x at 100 (geometric mean over the functions), then checked on the
+    benchmark's tasks on seeds it does not report (10-49).
 
     In a study of several objectives the trials are ordered as multi-objective TPE orders them (Ozaki et al.
     2020): by non-dominated rank, then by crowding distance within a rank.
@@ -229,7 +278,7 @@ class TPESampler(BaseSampler):
         self,
         seed: int | None = None,
         n_startup_trials: int = 10,
-        n_ei_candidates: int = 24,
+        n_ei_candidates: int = 48,
         gamma: Callable[[int], int] | float | None = None,
         multivariate: bool = True,
         prior_weight: float = 1.0,
@@ -287,8 +336,11 @@ class TPESampler(BaseSampler):
         X_pending = space.encode_many(list(pending))
         good = X[order[:n_good]]
         bad = np.vstack([X[order[n_good:]], X_pruned, X_pending])
+        # rows of X come in trial order (BOHB's history puts completed trials that never reported last);
+        # stopped and running trials keep full weight
+        bad_weights = np.concatenate([_recency_weights(order[n_good:]), np.ones(len(X_pruned) + len(X_pending))])
         l_model = _Parzen(good, layout, self.prior_weight, self.multivariate, self.bandwidth)
-        g_model = _Parzen(bad, layout, self.prior_weight, self.multivariate, self.bandwidth)
+        g_model = _Parzen(bad, layout, self.prior_weight, self.multivariate, self.bandwidth, bad_weights)
         candidates = layout.snap(l_model.sample(self.rng, self.n_ei_candidates))
         score = l_model.log_pdf(candidates) - g_model.log_pdf(candidates)
         return space.decode(candidates[int(np.argmax(score))])
