@@ -87,13 +87,15 @@ class _Parzen:
         lo, hi = (0.0 - self.mu) / self.sigma, (1.0 - self.mu) / self.sigma
         self.trunc_lo, self.trunc_hi = ndtr(lo), ndtr(hi)
         self.log_z = _log_mass(lo, hi)
-        # categorical axes: kernel i puts p_peak on its choice and p_floor on each other choice
+        # categorical axes: kernel i puts p_peak on its choice and p_floor on each other choice: a count of 1 on
+        # its choice plus prior_weight / (n + 1) on every choice, normalized (Optuna's smoothing; it shrinks as
+        # evidence grows, and each kernel keeps some mass everywhere)
         k = layout.n_choices[cat].astype(float)
         self.choice = np.vstack([np.zeros((1, len(cat)), dtype=int), layout.choice_index(points)])
-        smooth = 1.0 / (1.0 + n)  # shrinks as evidence grows; each kernel keeps some mass everywhere
-        p_floor = np.broadcast_to(smooth / k, (n, len(cat)))
-        p_peak = 1.0 - smooth + smooth / k
-        self.log_floor = np.log(np.vstack([1.0 / k[None, :], p_floor]))
+        spread = prior_weight / (n + 1.0)
+        p_floor = spread / (1.0 + k * spread)
+        p_peak = (1.0 + spread) / (1.0 + k * spread)
+        self.log_floor = np.log(np.vstack([1.0 / k[None, :], np.broadcast_to(p_floor, (n, len(cat)))]))
         self.log_peak = np.log(np.vstack([1.0 / k[None, :], np.broadcast_to(p_peak, (n, len(cat)))]))
         self.n_kernels = n + 1
 
