@@ -84,6 +84,7 @@ def test_registry_passes_bad_arguments_through():
         ({"gamma": 1.5}, "gamma"),
         ({"prior_weight": 0.0}, "prior_weight"),
         ({"bandwidth": "silverman"}, "bandwidth"),
+        ({"good_weights": "rank"}, "good_weights"),
     ],
 )
 def test_tpe_rejects_bad_arguments(kwargs, message):
@@ -92,12 +93,29 @@ def test_tpe_rejects_bad_arguments(kwargs, message):
 
 
 def test_tpe_gamma_forms():
-    assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 1, 2, 15, 25, 25]
+    assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 2, 2, 20, 25, 25]
     space = Space({"x": (0.0, 1.0)})
     trials = [Trial(i, {"x": i / 20}, TrialState.COMPLETE, value=(i / 20 - 0.25) ** 2) for i in range(20)]
     for gamma in (0.25, lambda n: 3):
         config = TPESampler(seed=0, gamma=gamma).ask(space, trials, [], "minimize")
         assert abs(config["x"] - 0.25) < 0.3
+
+
+def test_tpe_improvement_weights_draw_proposals_towards_the_best_good_trial():
+    # two good trials, "a" far better than "b": weighted by improvement, l(x) puts most of its mass on "a",
+    # weighted uniformly as much on each (one candidate: the proposal is a draw from l(x))
+    space = Space({"kind": ["a", "b", "c"]})
+    trials = [Trial(0, {"kind": "a"}, TrialState.COMPLETE, value=0.0)]
+    trials += [Trial(1, {"kind": "b"}, TrialState.COMPLETE, value=0.99)]
+    trials += [Trial(i, {"kind": "c"}, TrialState.COMPLETE, value=1.0) for i in range(2, 20)]
+
+    def a_minus_b(good_weights):
+        sampler = TPESampler(seed=0, gamma=lambda n: 2, n_ei_candidates=1, good_weights=good_weights)
+        kinds = [sampler.ask(space, trials, [], "minimize")["kind"] for _ in range(400)]
+        return (kinds.count("a") - kinds.count("b")) / len(kinds)
+
+    assert a_minus_b("improvement") > 0.2  # expected 0.33
+    assert abs(a_minus_b("uniform")) < 0.1  # expected 0
 
 
 def test_tpe_startup_is_random_then_model_based():

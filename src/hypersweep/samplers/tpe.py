@@ -30,13 +30,14 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def default_gamma(n: int) -> int:
-    """How many of ``n`` finished trials form the "good" group: 15 %, at least 1, at most 25 (Optuna takes
-    10 %; 15 % with twice Optuna's EI candidates gave lower regret on our tuning functions, see `TPESampler`).
+    """How many of ``n`` finished trials form the "good" group: 20 %, at least 1, at most 25 (Optuna takes
+    10 %; with the good trials weighted by improvement, 20 % gave lower regret on our tuning functions, see
+    `TPESampler`).
 
     >>> default_gamma(9), default_gamma(100), default_gamma(1000)
-    (2, 15, 25)
+    (2, 20, 25)
     """
-    return min(max(math.ceil(0.15 * n), 1), 25)
+    return min(max(math.ceil(0.20 * n), 1), 25)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -154,19 +155,25 @@ class _Parzen:
         layout = self.layout
         real = [c for c, j in enumerate(layout.num) if j not in layout.centers]
         real_axes = layout.num[real]
-        if self.multivariate:  # (points, kernels): log weight + Gaussian part over the real axes, one product
+        tables = self._discrete_tables(U)
+        if self.multivariate:
+            # (points, kernels) = log weight + log kernel over every axis, as one matrix product: the Gaussian
+            # part as a quadratic in u, each discrete axis as the indicator of the value a point holds times
+            # the kernels' log masses of that value
             u = U[:, real_axes]
-            log_k = np.hstack([u * u, u, np.ones((len(U), 1))]) @ self._gaussian_coefficients(real)
-            if len(layout.centers) or len(layout.cat):
-                log_k += self._discrete_sum(U)
-            return _logsumexp(log_k, axis=1)
+            design = [u * u, u, np.ones((len(U), 1))]
+            coefficients = [self._gaussian_coefficients(real)]
+            for which, table in tables:
+                design.append(np.eye(len(table))[which])
+                coefficients.append(table)
+            return _logsumexp(np.hstack(design) @ np.vstack(coefficients), axis=1)
         total = np.zeros(len(U))
         if real:
             z = (U[:, None, real_axes] - self.mu[None, :, real]) / self.sigma[None, :, real]
             per_axis = -0.5 * z * z - (np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real])[None]
             total += _logsumexp(per_axis + self.log_w[None, :, None], axis=1).sum(axis=1)
-        for term in self._discrete_terms(U):
-            total += _logsumexp(term + self.log_w[None, :], axis=1)
+        for which, table in tables:
+            total += _logsumexp(table[which] + self.log_w[None, :], axis=1)
         return total
 
     def _gaussian_coefficients(self, real: list[int]) -> np.ndarray:
@@ -179,33 +186,27 @@ class _Parzen:
         constant -= np.sum(np.log(self.sigma[:, real]) + _LOG_SQRT_2PI + self.log_z[:, real], axis=1)
         return np.vstack([-0.5 * inv_var.T, (mu * inv_var).T, constant[None, :]])
 
-    def _discrete_sum(self, U: np.ndarray) -> np.ndarray:
-        """The (points, kernels) sum of `_discrete_terms`, computed once per distinct combination of discrete
-        values among the points (candidates drawn from the good density share most of theirs)."""
+    def _discrete_tables(self, U: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per discrete axis, (which, table): the (values, kernels) log kernel values of the distinct values
+        among the points (bin masses, choice probabilities; an Int has few values, a batch many points) and
+        each point's row in it."""
         layout = self.layout
-        keys = np.column_stack([layout.bin_index(j, U[:, j]) for j in layout.centers] + [layout.choice_index(U)])
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        return sum(self._discrete_terms(U[first]))[inverse.ravel()]
-
-    def _discrete_terms(self, U: np.ndarray) -> list[np.ndarray]:
-        """Per discrete axis, the (points, kernels) log kernel values: bin masses and choice probabilities."""
-        layout = self.layout
-        terms = []
+        tables = []
         for c, j in enumerate(layout.num):
             if j in layout.centers:
                 mu, sigma = self.mu[:, c], self.sigma[:, c]
-                # the masses of the distinct bins the points fall in (an Int has few values, a batch many points)
                 bins, which = np.unique(layout.bin_index(j, U[:, j]), return_inverse=True)
                 lo, hi = layout.edges[j][bins], layout.edges[j][bins + 1]
                 a = (lo[:, None] - mu[None, :]) / sigma[None, :]
                 b = (hi[:, None] - mu[None, :]) / sigma[None, :]
-                terms.append((_log_mass(a, b) - self.log_z[None, :, c])[which.ravel()])
+                tables.append((which.ravel(), _log_mass(a, b) - self.log_z[None, :, c]))
         if len(layout.cat):
             idx = layout.choice_index(U)
             for c in range(len(layout.cat)):
-                same = idx[:, c, None] == self.choice[None, :, c]
-                terms.append(np.where(same, self.log_peak[None, :, c], self.log_floor[None, :, c]))
-        return terms
+                choices, which = np.unique(idx[:, c], return_inverse=True)
+                same = choices[:, None] == self.choice[None, :, c]
+                tables.append((which.ravel(), np.where(same, self.log_peak[None, :, c], self.log_floor[None, :, c])))
+        return tables
 
 
 def _recency_weights(age: np.ndarray, n_recent: int = 25) -> np.ndarray:
@@ -225,15 +226,28 @@ def _recency_weights(age: np.ndarray, n_recent: int = 25) -> np.ndarray:
     return weights
 
 
+def _improvement_weights(losses: np.ndarray, threshold: float) -> np.ndarray:
+    """Kernel weights of the good trials in proportion to how far each loss lies below ``threshold`` (the best
+    bad loss), scaled to a mean of 1 so that the prior keeps its share; ties at the threshold weigh equally.
+
+    >>> _improvement_weights(np.array([1.0, 2.0, 3.0]), threshold=4.0).tolist()
+    [1.5, 1.0, 0.5]
+    """
+    gain = np.maximum(threshold - losses, 1e-12)
+    return gain / gain.mean()
+
+
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis``. Terms more than 60 below the largest are clamped there before exp: what
-    they add is below 1e-26 each, far under float precision, and exp of a very negative number is several
-    times slower than of a moderate one (most kernels are far from any one point)."""
+    """log(sum(exp(a))) along ``axis``, summed in float64 over terms exponentiated in float32: the terms are
+    shifted by the largest and clamped at -60 (what a term below adds is under 1e-26, far below precision), a
+    range where float32's exp errs by about 1e-7 relatively and runs over ten times faster than float64's (at
+    thousands of kernels it was most of an ask's cost)."""
     top = np.max(a, axis=axis, keepdims=True)
-    shifted = a - top
+    shifted = np.empty(a.shape, dtype=np.float32)
+    np.subtract(a, top, out=shifted, casting="same_kind")
     np.maximum(shifted, -60.0, out=shifted)
     np.exp(shifted, out=shifted)
-    return np.squeeze(top, axis=axis) + np.log(np.sum(shifted, axis=axis))
+    return np.squeeze(top, axis=axis) + np.log(np.sum(shifted, axis=axis, dtype=np.float64))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,14 +266,19 @@ class TPESampler(BaseSampler):
     to the neighbouring observations along each axis (``bandwidth="neighbors"``) or Scott's rule
     (``"scott"``), never below 1 / min(100, n + 2) of the range. In a long search the oldest "bad" trials
     weigh less: beyond the 25 most recent, their weights ramp from 1/n up to 1 (Optuna's default weights).
-    ``gamma`` is a callable n -> number of good trials (default `default_gamma`: 15 %, at most 25) or a
-    fraction in (0, 1). ``prior_weight`` is the weight of the broad prior kernel relative to one observation.
+    ``good_weights="improvement"`` weighs each good trial's kernel by how far its loss lies below the best bad
+    one (Watanabe 2023's "expected improvement" weighting: the best trials shape l(x) the most); "uniform"
+    weighs them equally, as Optuna does. ``gamma`` is a callable n -> number of good trials (default
+    `default_gamma`: 20 %, at most 25) or a fraction in (0, 1). ``prior_weight`` is the weight of the broad
+    prior kernel relative to one observation (or to the mean weight of the good ones).
 
-    Defaults: Optuna's TPE but for ``n_ei_candidates=48`` (Optuna: 24) and 15 % good trials (Optuna: 10 %),
-    chosen on seven test functions outside ``benchmarks/sampler_quality.py`` (Levy, Rastrigin, Griewank,
-    six-hump camel, Michalewicz, a shifted sphere, Dixon-Price; 2-8 dimensions, 100 seeds): median regret
-    0.77x at 50 evaluations and 0.72x at 100 (geometric mean over the functions), then checked on the
-    benchmark's tasks on seeds it does not report (10-49).
+    Defaults: Optuna's TPE but for improvement weights, ``n_ei_candidates=96`` (Optuna: 24) and 20 % good
+    trials (Optuna: 10 %), chosen on eight test functions outside ``benchmarks/sampler_quality.py`` (Levy,
+    Rastrigin, Griewank, six-hump camel, Michalewicz, a shifted sphere, Dixon-Price, a mixed log / integer /
+    categorical bowl; 2-8 dimensions, 100 seeds): median regret 0.70x Optuna's TPE at 50 evaluations and
+    0.49x at 100 (geometric mean over the functions; uniform weights, 15 % and 48 candidates: 0.86x, 0.76x),
+    then checked on the benchmark's tasks on seeds it does not report (10-49). In a study of several
+    objectives the good trials weigh equally.
 
     In a study of several objectives the trials are ordered as multi-objective TPE orders them (Ozaki et al.
     2020): by non-dominated rank, then by crowding distance within a rank.
@@ -280,16 +299,18 @@ class TPESampler(BaseSampler):
         self,
         seed: int | None = None,
         n_startup_trials: int = 10,
-        n_ei_candidates: int = 48,
+        n_ei_candidates: int = 96,
         gamma: Callable[[int], int] | float | None = None,
         multivariate: bool = True,
         prior_weight: float = 1.0,
         bandwidth: str = "neighbors",
         multi_fidelity: bool | None = None,
+        good_weights: str = "improvement",
     ) -> None:
         super().__init__(seed)
         self.multi_fidelity = _check_multi_fidelity("TPESampler", multi_fidelity)
         self.bandwidth = check_choice("bandwidth", bandwidth, ("neighbors", "scott"))
+        self.good_weights = check_choice("good_weights", good_weights, ("uniform", "improvement"))
         check_int("n_startup_trials", n_startup_trials, minimum=0, fix="0 fits the model from the first trial")
         check_int("n_ei_candidates", n_ei_candidates, minimum=1)
         if gamma is not None and not callable(gamma) and not (isinstance(gamma, float) and 0 < gamma < 1):
@@ -341,7 +362,10 @@ class TPESampler(BaseSampler):
         # rows of X come in trial order (BOHB's history puts completed trials that never reported last);
         # stopped and running trials keep full weight
         bad_weights = np.concatenate([_recency_weights(order[n_good:]), np.ones(len(X_pruned) + len(X_pending))])
-        l_model = _Parzen(good, layout, self.prior_weight, self.multivariate, self.bandwidth)
+        good_weights = None
+        if self.good_weights == "improvement" and isinstance(direction, str) and n_good < len(y):
+            good_weights = _improvement_weights(y[order[:n_good]], threshold=y[order[n_good]])
+        l_model = _Parzen(good, layout, self.prior_weight, self.multivariate, self.bandwidth, good_weights)
         g_model = _Parzen(bad, layout, self.prior_weight, self.multivariate, self.bandwidth, bad_weights)
         candidates = layout.snap(l_model.sample(self.rng, self.n_ei_candidates))
         score = l_model.log_pdf(candidates) - g_model.log_pdf(candidates)
