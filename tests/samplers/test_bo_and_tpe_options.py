@@ -94,6 +94,7 @@ def test_tpe_rejects_bad_arguments(kwargs, message):
 
 def test_tpe_gamma_forms():
     assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 2, 2, 20, 25, 25]
+    assert [default_gamma(n, n_objectives=2) for n in (6, 100, 250)] == [1, 15, 25]
     space = Space({"x": (0.0, 1.0)})
     trials = [Trial(i, {"x": i / 20}, TrialState.COMPLETE, value=(i / 20 - 0.25) ** 2) for i in range(20)]
     for gamma in (0.25, lambda n: 3):
@@ -175,6 +176,25 @@ def test_parzen_density_is_normalized_and_matches_its_samples(multivariate):
     for (i_center, c_center), mass in masses.items():
         freq = np.mean(np.isclose(draws[:, 1], i_center) & np.isclose(draws[:, 2], c_center))
         assert freq == pytest.approx(mass, abs=0.01)
+
+
+@pytest.mark.parametrize("axis", [(0.0, 1.0), (1, 40), ["a", "b", "c"]], ids=["real", "int", "choice"])
+def test_parzen_matrix_form_equals_the_direct_sum_of_kernels(axis, monkeypatch):
+    # on one axis the joint (multivariate) density is the per-axis one: the one matrix product with indicator
+    # columns and float32 exponentials gives the same log density as the direct per-kernel sum in float64
+    from scipy.special import logsumexp
+
+    from hypersweep.samplers import tpe
+    from hypersweep.samplers.tpe import _Parzen
+
+    layout = _Layout(Space({"v": axis}))
+    rng = np.random.default_rng(1)
+    points, at = layout.snap(rng.random((300, 1))), layout.snap(rng.random((50, 1)))
+    weights = rng.random(300) + 0.1
+    joint = _Parzen(points, layout, prior_weight=1.0, multivariate=True, weights=weights).log_pdf(at)
+    monkeypatch.setattr(tpe, "_logsumexp", logsumexp)  # the reference: SciPy's, in float64 throughout
+    direct = _Parzen(points, layout, prior_weight=1.0, multivariate=False, weights=weights).log_pdf(at)
+    np.testing.assert_allclose(joint, direct, rtol=0, atol=1e-6)
 
 
 def test_parzen_kernel_weights_scale_each_observations_share_of_the_density():
