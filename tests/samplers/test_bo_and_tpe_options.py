@@ -93,7 +93,7 @@ def test_tpe_rejects_bad_arguments(kwargs, message):
 
 
 def test_tpe_gamma_forms():
-    assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 2, 2, 20, 25, 25]
+    assert [default_gamma(n) for n in (1, 6, 7, 100, 250, 10_000)] == [1, 2, 2, 20, 50, 2000]
     assert [default_gamma(n, n_objectives=2) for n in (6, 100, 250)] == [1, 15, 25]
     space = Space({"x": (0.0, 1.0)})
     trials = [Trial(i, {"x": i / 20}, TrialState.COMPLETE, value=(i / 20 - 0.25) ** 2) for i in range(20)]
