@@ -119,6 +119,23 @@ def test_tpe_improvement_weights_draw_proposals_towards_the_best_good_trial():
     assert abs(a_minus_b("uniform")) < 0.1  # expected 0
 
 
+def test_tpe_weighs_good_trials_of_several_objectives_by_their_hypervolume_contribution():
+    # two good trials, "b" dominated by "a": its contribution to the good group's hypervolume is nil, so l(x)
+    # puts its mass on "a" (uniform weights: as much on each)
+    space = Space({"kind": ["a", "b", "c"]})
+    trials = [Trial(0, {"kind": "a"}, TrialState.COMPLETE, values=(0.0, 0.0))]
+    trials += [Trial(1, {"kind": "b"}, TrialState.COMPLETE, values=(0.5, 0.5))]
+    trials += [Trial(i, {"kind": "c"}, TrialState.COMPLETE, values=(1.0 + i, 1.0 + i)) for i in range(2, 20)]
+
+    def a_minus_b(good_weights):
+        sampler = TPESampler(seed=0, gamma=lambda n: 2, n_ei_candidates=1, good_weights=good_weights)
+        kinds = [sampler.ask(space, trials, [], ["minimize", "minimize"])["kind"] for _ in range(400)]
+        return (kinds.count("a") - kinds.count("b")) / len(kinds)
+
+    assert a_minus_b("improvement") > 0.2
+    assert abs(a_minus_b("uniform")) < 0.1
+
+
 def test_tpe_startup_is_random_then_model_based():
     space = Space({"x": (0.0, 1.0)})
     sampler = TPESampler(seed=0, n_startup_trials=5)

@@ -293,8 +293,8 @@ def test_samplers_read_infeasible_trials_as_bad():
                        metadata={"constraints": [0.5 - i]}) for i in range(4)]  # trial 0 is infeasible
     X, y, X_bad = _split_history(space, trials, "minimize", _EncodingCache())
     assert X.ravel().tolist() == [0.25, 0.5, 0.75] and X_bad.ravel().tolist() == [0.0]
-    X, y, X_bad = _split_history_several(space, trials, ["minimize", "minimize"], _EncodingCache())
-    assert len(y) == 3 and X_bad.ravel().tolist() == [0.0]
+    X, y, X_bad, losses = _split_history_several(space, trials, ["minimize", "minimize"], _EncodingCache())
+    assert len(y) == 3 and X_bad.ravel().tolist() == [0.0] and losses.tolist() == [[1, 3], [2, 2], [3, 1]]
     losses = np.array([t.values for t in trials])
     assert _elite_order(losses)[-1] != 0  # without constraints trial 0 is on the front
     assert _elite_order(losses, np.array([t.violation for t in trials]))[-1] == 0

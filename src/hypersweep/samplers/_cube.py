@@ -135,10 +135,10 @@ def _split_history(
 
 def _split_history_several(
     space: Space, trials: Sequence[Trial], directions: Sequence[str], cache: _EncodingCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_split_history` for a study of several objectives: the losses are one number per trial that orders them
     as multi-objective TPE does (Ozaki et al. 2020): the non-dominated rank first, then, within a rank, the more
-    isolated (crowding distance) the better."""
+    isolated (crowding distance) the better. A fourth item holds the losses themselves, one row per trial."""
     from hypersweep.multi_objective import as_losses as several_losses
     from hypersweep.multi_objective import crowding_distance, non_dominated_sort
 
@@ -156,7 +156,7 @@ def _split_history_several(
             X_pruned.append(cache.row(space, t))
     d = len(space.dims)
     if not values:
-        return _stack(X, d), np.empty(0), _stack(X_pruned, d)
+        return _stack(X, d), np.empty(0), _stack(X_pruned, d), np.empty((0, n))
     L = several_losses(values, directions)
     ranks = non_dominated_sort(L).astype(float)
     order = np.zeros(len(L))
@@ -166,7 +166,7 @@ def _split_history_several(
         finite = crowd[np.isfinite(crowd)]
         top = finite.max() if len(finite) and finite.max() > 0 else 1.0
         order[members] = 0.5 * np.where(np.isfinite(crowd), crowd / top, 1.0)  # in [0, 0.5]: stays within the rank
-    return _stack(X, d), ranks - order, _stack(X_pruned, d)
+    return _stack(X, d), ranks - order, _stack(X_pruned, d), L
 
 
 def _wants_multi_fidelity(setting: bool | None, trials: Sequence[Trial]) -> bool:

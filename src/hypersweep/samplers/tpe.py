@@ -240,6 +240,28 @@ def _improvement_weights(losses: np.ndarray, threshold: float) -> np.ndarray:
     return gain / gain.mean()
 
 
+def _contribution_weights(losses: np.ndarray) -> np.ndarray:
+    """Kernel weights of the good trials of a study of several objectives (``losses``: one row each, 2 or 3
+    columns): each one's exclusive contribution to the good group's hypervolume, bounded by the group's worst
+    point pushed out by a tenth of its range, relative to the largest, scaled to a mean of 1 (the analogue of
+    `_improvement_weights`: members dominated within the group weigh next to nothing).
+
+    >>> _contribution_weights(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])).round(3).tolist()
+    [1.5, 1.5, 0.0]
+    """
+    from hypersweep.multi_objective import hypervolume_improvement
+
+    low, high = losses.min(axis=0), losses.max(axis=0)
+    reference = high + 0.1 * np.maximum(high - low, 1e-12)
+    gain = np.array(
+        [hypervolume_improvement(row[None], np.delete(losses, i, axis=0), reference)[0] for i, row in enumerate(losses)]
+    )
+    if not gain.max() > 0:
+        return np.ones(len(losses))
+    gain = np.maximum(gain / gain.max(), 1e-12)
+    return gain / gain.mean()
+
+
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     """log(sum(exp(a))) along ``axis``, summed in float64 over terms exponentiated in float32: the terms are
     shifted by the largest and clamped at -60 (what a term below adds is under 1e-26, far below precision), a
@@ -286,10 +308,13 @@ class TPESampler(BaseSampler):
     and 0.81x with the cap); at 1,000, 0.15x of the capped group's regret on seven functions.
 
     In a study of several objectives the trials are ordered as multi-objective TPE orders them (Ozaki et al.
-    2020): by non-dominated rank, then by crowding distance within a rank; the good trials weigh equally,
-    and the defaults are 15 % good trials and 48 candidates (either change alone lowered the hypervolume on
-    three of the four problems of ``benchmarks/multi_objective.py``, e.g. ZDT1 at 300 evaluations 10.44 ->
-    9.54-9.55).
+    2020): by non-dominated rank, then by crowding distance within a rank. There "improvement" weighs each
+    good trial by its exclusive contribution to the good group's hypervolume (as Optuna's multi-objective TPE
+    does; 2 or 3 objectives, equal weights from 4), and the defaults are 15 % good trials (at most 25) and 48
+    candidates. On problems the benchmark does not report (10 seeds, median hypervolume at 100 / 300
+    evaluations, against equal weights): ZDT3 9.43 / 9.82 -> 9.98 / 11.04, ZDT6 2.74 / 3.28 -> 3.22 / 5.09,
+    DTLZ7 18.7 / 21.5 -> 27.0 / 30.5 (Optuna's TPE: 10.25 / 10.96, 3.16 / 3.76, 27.7 / 30.0), two 5-d
+    spheres 7.94 / 8.16 -> 7.66 / 7.92.
 
     ``multi_fidelity=True`` fits the densities BOHB-style (Falkner et al. 2018): on the values at the largest
     step (budget) reported by at least max(n_startup_trials, d + 2) trials, so a search pruned by Hyperband or
@@ -351,7 +376,7 @@ class TPESampler(BaseSampler):
         if not space.dims:
             return space.decode(np.empty(0))
         if not isinstance(direction, str):  # several objectives: ordered by non-dominated rank, then crowding
-            X, y, X_pruned = _split_history_several(space, trials, direction, self._cache)
+            X, y, X_pruned, losses = _split_history_several(space, trials, direction, self._cache)
             if len(y) + len(X_pruned) < max(self.n_startup_trials, 1) or len(y) == 0:
                 return space.sample(self.rng)
         elif _wants_multi_fidelity(self.multi_fidelity, trials):
@@ -378,8 +403,11 @@ class TPESampler(BaseSampler):
         # stopped and running trials keep full weight
         bad_weights = np.concatenate([_recency_weights(order[n_good:]), np.ones(len(X_pruned) + len(X_pending))])
         good_weights = None
-        if self.good_weights == "improvement" and n_objectives == 1 and n_good < len(y):
-            good_weights = _improvement_weights(y[order[:n_good]], threshold=y[order[n_good]])
+        if self.good_weights == "improvement":
+            if n_objectives == 1 and n_good < len(y):
+                good_weights = _improvement_weights(y[order[:n_good]], threshold=y[order[n_good]])
+            elif n_objectives in (2, 3) and n_good >= 2:
+                good_weights = _contribution_weights(losses[order[:n_good]])
         l_model = _Parzen(good, layout, self.prior_weight, self.multivariate, self.bandwidth, good_weights)
         g_model = _Parzen(bad, layout, self.prior_weight, self.multivariate, self.bandwidth, bad_weights)
         candidates = layout.snap(l_model.sample(self.rng, self._n_candidates(n_objectives)))
