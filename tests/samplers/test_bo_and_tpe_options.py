@@ -102,38 +102,30 @@ def test_tpe_gamma_forms():
         assert abs(config["x"] - 0.25) < 0.3
 
 
-def test_tpe_improvement_weights_draw_proposals_towards_the_best_good_trial():
-    # two good trials, "a" far better than "b": weighted by improvement, l(x) puts most of its mass on "a",
-    # weighted uniformly as much on each (one candidate: the proposal is a draw from l(x))
+@pytest.mark.parametrize(
+    "direction, outcome",
+    [
+        # one objective: "a" far better than "b" (losses 0 and 0.99, the best bad one 1.0)
+        ("minimize", lambda i: {"value": [0.0, 0.99][i] if i < 2 else 1.0}),
+        # two: "b" dominated by "a", so it adds nothing to the good group's hypervolume
+        (["minimize", "minimize"], lambda i: {"values": [(0.0, 0.0), (0.5, 0.5)][i] if i < 2 else (1.0 + i, 1.0 + i)}),
+    ],
+    ids=["improvement", "hypervolume-contribution"],
+)
+def test_tpe_good_weights_draw_proposals_towards_the_best_good_trial(direction, outcome):
+    # two good trials "a" and "b", "a" the better: weighted (by improvement, or by hypervolume contribution),
+    # l(x) puts most of its mass on "a"; weighted uniformly, as much on each (one candidate: the proposal is a
+    # draw from l(x))
     space = Space({"kind": ["a", "b", "c"]})
-    trials = [Trial(0, {"kind": "a"}, TrialState.COMPLETE, value=0.0)]
-    trials += [Trial(1, {"kind": "b"}, TrialState.COMPLETE, value=0.99)]
-    trials += [Trial(i, {"kind": "c"}, TrialState.COMPLETE, value=1.0) for i in range(2, 20)]
+    trials = [Trial(i, {"kind": "abc"[min(i, 2)]}, TrialState.COMPLETE, **outcome(i)) for i in range(20)]
 
     def a_minus_b(good_weights):
         sampler = TPESampler(seed=0, gamma=lambda n: 2, n_ei_candidates=1, good_weights=good_weights)
-        kinds = [sampler.ask(space, trials, [], "minimize")["kind"] for _ in range(400)]
+        kinds = [sampler.ask(space, trials, [], direction)["kind"] for _ in range(400)]
         return (kinds.count("a") - kinds.count("b")) / len(kinds)
 
-    assert a_minus_b("improvement") > 0.2  # expected 0.33
+    assert a_minus_b("improvement") > 0.2  # expected about 0.33
     assert abs(a_minus_b("uniform")) < 0.1  # expected 0
-
-
-def test_tpe_weighs_good_trials_of_several_objectives_by_their_hypervolume_contribution():
-    # two good trials, "b" dominated by "a": its contribution to the good group's hypervolume is nil, so l(x)
-    # puts its mass on "a" (uniform weights: as much on each)
-    space = Space({"kind": ["a", "b", "c"]})
-    trials = [Trial(0, {"kind": "a"}, TrialState.COMPLETE, values=(0.0, 0.0))]
-    trials += [Trial(1, {"kind": "b"}, TrialState.COMPLETE, values=(0.5, 0.5))]
-    trials += [Trial(i, {"kind": "c"}, TrialState.COMPLETE, values=(1.0 + i, 1.0 + i)) for i in range(2, 20)]
-
-    def a_minus_b(good_weights):
-        sampler = TPESampler(seed=0, gamma=lambda n: 2, n_ei_candidates=1, good_weights=good_weights)
-        kinds = [sampler.ask(space, trials, [], ["minimize", "minimize"])["kind"] for _ in range(400)]
-        return (kinds.count("a") - kinds.count("b")) / len(kinds)
-
-    assert a_minus_b("improvement") > 0.2
-    assert abs(a_minus_b("uniform")) < 0.1
 
 
 def test_tpe_startup_is_random_then_model_based():
