@@ -619,6 +619,7 @@ class Study:
         executor: Any = "serial",
         progress: bool = True,
         callbacks: Sequence[Callback] | None = None,
+        scheduler: str | BaseScheduler | None = None,
     ) -> None:
         """Evaluate ``objective(config)`` (or ``objective(config, trial)``) on configs from the sampler.
 
@@ -629,10 +630,27 @@ class Study:
         scheduler promotes, then starts a new one. A trial whose objective raises, returns NaN/inf or a
         non-number is recorded FAILED and the search goes on; Ctrl-C puts the running trials back in the
         queue (they resume at their last checkpoint) and keeps every finished one. ``callbacks`` are called
-        as ``callback(study, trial)`` each time a trial's run ends (finished or paused).
+        as ``callback(study, trial)`` each time a trial's run ends (finished or paused). ``scheduler``
+        (a name such as "asha", or a `BaseScheduler`), when given, replaces the study's scheduler from this
+        call on, as if it had been passed to `create_study`.
+
+        >>> import hypersweep as hs
+        >>> study = hs.create_study({"x": (0.0, 1.0)}, sampler="random", seed=0)
+        >>> def objective(config, trial):
+        ...     for epoch in range(1, 10):
+        ...         trial.report(config["x"] / epoch, epoch)
+        ...     return config["x"] / 9
+        >>> study.optimize(objective, n_trials=8, scheduler="asha", progress=False)
+        >>> type(study.scheduler).__name__
+        'ASHA'
         """
         from hypersweep.runtime import optimize
 
+        if scheduler is not None:
+            chosen = get_scheduler(scheduler)
+            if self.n_objectives > 1:
+                _check_multi_objective(self.sampler, chosen)
+            self.scheduler = chosen
         optimize(self, objective, n_trials, timeout, n_workers, executor, progress, callbacks)
 
     def __repr__(self) -> str:

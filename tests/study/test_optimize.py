@@ -172,6 +172,22 @@ def test_early_stopping_through_the_trial_argument():
     assert study.best_trial.last_step == 9
 
 
+def test_a_scheduler_given_to_optimize_prunes_from_that_call_on():
+    study = hs.create_study(SPACE, sampler="random", seed=0)
+    study.optimize(curve, n_trials=5, progress=False)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)  # no scheduler: every trial runs out
+    study.optimize(curve, n_trials=25, progress=False, scheduler=hs.get_scheduler("asha", max_resource=9))
+    later = study.trials[5:]
+    assert any(t.state == TrialState.PRUNED for t in later)
+    assert type(study.scheduler).__name__ == "ASHA"
+    with pytest.raises(ValueError, match="scheduler"):
+        study.optimize(curve, n_trials=1, progress=False, scheduler="no-such-scheduler")
+    several = hs.create_study(SPACE, directions=["minimize", "maximize"], sampler="random", seed=0)
+    with pytest.raises(ValueError, match="MedianStopping judges one objective"):
+        several.optimize(lambda c: (c["x"], c["x"]), n_trials=1, progress=False, scheduler="median")
+    assert len(several.trials) == 0
+
+
 def test_interrupt_requeues_the_running_trial_and_keeps_finished_ones():
     calls = []
 
