@@ -213,8 +213,35 @@ def _directions(spec: tuple[str, ...]) -> list[str] | None:
     bad = [n for n in names if n.lower() not in ("maximize", "minimize", "max", "min")]
     if bad or not names:
         raise click.BadParameter(f"{bad or spec!r}: give maximize or minimize for each objective, e.g. "
-                                 "--directions maximize,minimize", param_hint="--directions")
+                                 "--directions maximize minimize", param_hint="--directions")
     return names
+
+
+_DIRECTION_WORDS = ("maximize", "minimize", "max", "min")
+
+
+class _SpacedDirections(click.Command):
+    """A command whose ``--directions`` also takes its values unquoted and space-separated, as DeepHyper's
+    ``--directions maximize minimize`` does: the words after it are passed on as one ``--directions`` each."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten: list[str] = []
+        i = 0
+        while i < len(args):
+            token = args[i]
+            rewritten.append(token)
+            i += 1
+            if token == "--":
+                rewritten += args[i:]
+                break
+            if token == "--directions" or token.startswith("--directions="):
+                if token == "--directions" and i < len(args):  # its own value, whatever it is
+                    rewritten.append(args[i])
+                    i += 1
+                while i < len(args) and args[i].lower() in _DIRECTION_WORDS:
+                    rewritten += ["--directions", args[i]]
+                    i += 1
+        return super().parse_args(ctx, rewritten)
 
 
 def _echo_best(study: Any, log_path: str) -> None:
@@ -281,7 +308,7 @@ def new_problem_cmd(name: str) -> None:
     )
 
 
-@cli.command("search")
+@cli.command("search", cls=_SpacedDirections)
 @click.option("--problem", "problem_spec", required=True, metavar="MODULE.ATTR",
               help="The search space, e.g. dh_project.polynome2.problem.Problem.")
 @click.option("--run", "run_spec", required=True, metavar="MODULE.ATTR",
@@ -302,8 +329,8 @@ def new_problem_cmd(name: str) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Stop launching evaluations after this long.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True)
-@click.option("--directions", "directions_spec", multiple=True, metavar="D1,D2,...",
-              help="Several objectives (run returns a tuple): e.g. --directions maximize,minimize; the CSV gets "
+@click.option("--directions", "directions_spec", multiple=True, metavar="D1 D2 ...",
+              help="Several objectives (run returns a tuple): e.g. --directions maximize minimize; the CSV gets "
               "objective_0, objective_1, ... and the result is the Pareto front.")
 @click.option("--seed", type=int, help="Seed of the sampler.")
 @click.option("--output", default="results.csv", show_default=True, type=click.Path(dir_okay=False),
@@ -391,12 +418,12 @@ def search_cmd(problem_spec: str, run_spec: str, method: str, max_evals: int, wo
     _echo_best(study, log_path)
 
 
-@cli.command("topk")
+@cli.command("topk", cls=_SpacedDirections)
 @click.argument("csv_path", metavar="CSV", type=click.Path(exists=True, dir_okay=False))
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write them to this JSON file.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True)
-@click.option("--directions", "directions_spec", multiple=True, metavar="D1,D2,...",
+@click.option("--directions", "directions_spec", multiple=True, metavar="D1 D2 ...",
               help="Directions of a CSV of several objectives (objective_0, ...) [default: maximize each].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def topk_cmd(csv_path: str, k: int, output: str | None, direction: str, directions_spec: tuple[str, ...],

@@ -14,6 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -319,7 +320,7 @@ def test_search_of_two_objectives_then_topk_prints_the_front(tmp_path):
         "    return config['x'], -config['x'] ** 2 - config['y']  # x against x**2: a trade-off\n"
     )
     done = hypersweep("search", "--problem", "twoobj.Problem", "--run", "twoobj.run", "--max-evals", "30",
-                      "--seed", "0", "--no-progress", "--directions", "maximize,maximize", cwd=tmp_path)
+                      "--seed", "0", "--no-progress", "--directions", "maximize", "maximize", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Pareto front:" in done.stdout and "method auto" in done.stdout
     df = completed(tmp_path / "results.csv")
@@ -329,6 +330,18 @@ def test_search_of_two_objectives_then_topk_prints_the_front(tmp_path):
     result = invoke("topk", str(tmp_path / "results.csv"), "-k", "100", "--json")
     rows = json.loads(result.output)
     assert {r["number"] for r in rows} == front and {"objective_0", "objective_1"} <= set(rows[0])
+    for spelled in (["--directions", "max", "maximize"], ["--directions=maximize,maximize"],
+                    ["--directions", "maximize", "--directions", "maximize"]):  # the same directions, spelled so
+        again = invoke("topk", *spelled, str(tmp_path / "results.csv"), "-k", "100", "--json")
+        assert {r["number"] for r in json.loads(again.output)} == front, spelled
+    other = invoke("topk", "--directions", "maximize", "minimize", str(tmp_path / "results.csv"), "-k", "100",
+                   "--json")  # another trade-off, another front: none of it dominated under these directions
+    mixed = json.loads(other.output)
+    assert {r["number"] for r in mixed} != front
+    a, b = df["objective_0"].to_numpy(), df["objective_1"].to_numpy()
+    for r in mixed:
+        assert not np.any((a >= r["objective_0"]) & (b <= r["objective_1"])
+                          & ((a > r["objective_0"]) | (b < r["objective_1"])))
     assert len(json.loads(invoke("topk", str(tmp_path / "results.csv"), "-k", "2", "--json").output)) == 2
     table = invoke("topk", str(tmp_path / "results.csv")).output
     assert "objective_0" in table.splitlines()[0]
