@@ -261,6 +261,24 @@ def test_fitted_attributes_delegate_and_unfitted_errors():
     np.testing.assert_array_equal(again.predict(X), clf.predict(X))
 
 
+def test_an_estimator_fitted_elsewhere_predicts_without_fit():
+    Xd, yd = _xy()
+    X, y = dask.compute(Xd, yd)
+    trained = LogisticRegression().fit(X[:100], y[:100])  # on a small sample, in memory
+    clf = ParallelPostFit(trained, scoring="accuracy")
+    lazy = clf.predict(Xd)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_array_equal(lazy.compute(), trained.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(Xd).compute(), trained.predict_proba(X))
+    assert clf.score(Xd, yd) == pytest.approx(trained.score(X, y))
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert not hasattr(clf, "estimator_")  # nothing fitted here
+    clf.fit(X, y)  # a fit here takes over, on a clone; the given estimator stays as it was
+    assert clf.estimator_ is not trained
+    np.testing.assert_array_equal(trained.coef_, LogisticRegression().fit(X[:100], y[:100]).coef_)
+    np.testing.assert_array_equal(clf.predict(X), LogisticRegression().fit(X, y).predict(X))
+
+
 def test_estimator_type_and_cv():
     assert is_classifier(ParallelPostFit(LogisticRegression()))
     assert is_classifier(Incremental(SGDClassifier()))

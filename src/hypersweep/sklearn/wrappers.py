@@ -31,6 +31,7 @@ import cloudpickle
 import dask
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone, is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import get_scorer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import unique_labels
@@ -86,7 +87,8 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     has) return a lazy Dask array for a Dask array (``map_blocks``, same row chunks) or for a Dask DataFrame
     (``map_partitions``; unknown row chunks; a Dask DataFrame / Series when the output, or the ``*_meta``
     you give, is pandas), and the plain result for in-memory data. Fitted attributes (``classes_``,
-    ``coef_``, ``n_features_in_``...) are read from ``estimator_``.
+    ``coef_``, ``n_features_in_``...) are read from ``estimator_``. An ``estimator`` fitted already (trained
+    elsewhere on a small sample, say) needs no ``fit``: until one, it answers ``predict`` and the rest itself.
 
     ``score`` on Dask data: ``"accuracy"``, ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"``,
     ``"r2"``, ``"neg_log_loss"`` (and ``scoring=None`` with a classifier's or regressor's default score) are
@@ -113,6 +115,8 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     dask.array<predict_proba, shape=(8, 2), dtype=float64, chunksize=(4, 2), chunktype=numpy.ndarray>
     >>> clf.predict(big).compute()
     array([0, 0, 1, 1, 1, 1, 1, 1])
+    >>> ParallelPostFit(LogisticRegression().fit(X, y)).predict(big).compute()  # fitted already: no fit
+    array([0, 0, 1, 1, 1, 1, 1, 1])
     """
 
     def __init__(
@@ -134,7 +138,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         # Only reached when normal lookup fails: fitted attributes ("classes_") come from estimator_.
         if name.startswith("_") or not name.endswith("_") or name == "estimator_":
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        fitted = self.__dict__.get("estimator_")
+        fitted = self._fitted_or_none()
         if fitted is None:
             raise AttributeError(
                 f"{type(self).__name__!r} object has no attribute {name!r}: it is not fitted yet, call fit first"
@@ -142,7 +146,21 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         return getattr(fitted, name)
 
     def __sklearn_is_fitted__(self) -> bool:
-        return "estimator_" in self.__dict__
+        return self._fitted_or_none() is not None
+
+    def _fitted_or_none(self) -> Any:
+        """``estimator_`` once fitted here; before that the given ``estimator`` if it was fitted already."""
+        fitted = self.__dict__.get("estimator_")
+        if fitted is not None:
+            return fitted
+        estimator = self.__dict__.get("estimator")
+        if estimator is None or not hasattr(estimator, "get_params"):
+            return None
+        try:
+            check_is_fitted(estimator)
+        except (NotFittedError, TypeError):
+            return None
+        return estimator
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -203,7 +221,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
 
     def _fitted(self) -> Any:
         check_is_fitted(self)
-        return self.estimator_
+        return self._fitted_or_none()
 
     # --- blockwise methods ------------------------------------------------------------------------------
     @available_if(_estimator_has("predict"))
