@@ -75,7 +75,8 @@ class _Run:
     def run(self) -> None:
         from hypersweep.progress import ProgressBar
 
-        bar = ProgressBar(total=self.n_trials, enabled=self.progress, direction=self.study.direction)
+        bar = ProgressBar(total=self.n_trials, enabled=self.progress, direction=self.study.direction,
+                          directions=self.study.directions)
         server: ReportServer | None = None
         stop_heartbeat = threading.Event()
         if self.study.storage.persistent:

@@ -320,3 +320,24 @@ def test_constraints_through_the_trial_and_clear_errors():
 
     with pytest.raises(ValueError, match="set_constraints"):
         TrialHandle.set_constraints(bad.ask(), [float("nan")])
+
+
+def test_progress_bar_shows_the_front_size_and_counts_feasible_trials_only(capsys):
+    from hypersweep.progress import ProgressBar
+
+    study = hs.create_study({"x": (0.0, 1.0)}, directions=["minimize", "minimize"], sampler="random", seed=0)
+    study.optimize(lambda c: (c["x"], 1 - c["x"]), n_trials=6, progress=True)  # every trial on the front
+    shown = capsys.readouterr().err
+    assert "front=6" in shown and "best=" not in shown
+
+    bar = ProgressBar(total=None, enabled=False, directions=["maximize", "minimize"])
+    for number, (values, constraints) in enumerate([((1.0, 1.0), [-1.0]), ((10.0, 5.0), [2.0]),  # infeasible
+                                                     ((2.0, 2.0), [0.0]), ((2.0, 2.0), [-1.0]),   # a tie
+                                                     ((3.0, 0.5), [-1.0])]):                      # dominates all
+        bar.update(hs.Trial(number, {}, TrialState.COMPLETE, values=values, metadata={"constraints": constraints}))
+    assert bar.postfix() == {"front": "1"}
+    one = ProgressBar(total=None, enabled=False, direction="minimize")
+    one.update(hs.Trial(0, {}, TrialState.COMPLETE, value=1.0, metadata={"constraints": [-0.5]}))
+    one.update(hs.Trial(1, {}, TrialState.COMPLETE, value=0.1, metadata={"constraints": [0.5]}))  # infeasible
+    one.update(hs.Trial(2, {}, TrialState.FAILED))
+    assert one.postfix() == {"best": "1", "failed": "1"}
