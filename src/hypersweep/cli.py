@@ -205,19 +205,19 @@ def _csv_writer(path: str) -> Any:
     return write
 
 
+_DIRECTION_WORDS = ("maximize", "minimize", "max", "min")
+
+
 def _directions(spec: tuple[str, ...]) -> list[str] | None:
     """``--directions`` values (repeated, or separated by commas or spaces) as a list; None when not given."""
     names = [part for item in spec for part in item.replace(",", " ").split()]
     if not spec:
         return None
-    bad = [n for n in names if n.lower() not in ("maximize", "minimize", "max", "min")]
+    bad = [n for n in names if n.lower() not in _DIRECTION_WORDS]
     if bad or not names:
         raise click.BadParameter(f"{bad or spec!r}: give maximize or minimize for each objective, e.g. "
                                  "--directions maximize minimize", param_hint="--directions")
     return names
-
-
-_DIRECTION_WORDS = ("maximize", "minimize", "max", "min")
 
 
 class _SpacedDirections(click.Command):

@@ -220,8 +220,10 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         return estimator
 
     def _fitted(self) -> Any:
-        check_is_fitted(self)
-        return self._fitted_or_none()
+        fitted = self._fitted_or_none()
+        if fitted is None:
+            check_is_fitted(self)  # raises scikit-learn's NotFittedError
+        return fitted
 
     # --- blockwise methods ------------------------------------------------------------------------------
     @available_if(_estimator_has("predict"))
