@@ -116,8 +116,9 @@ def ours(seed: int, n_trials: int, epochs: int, scheduler: str | None) -> dict:
                           lr=space.Real(*LR, log=True))
     trainer = hs.torch.Trainer(callbacks=[Clock()], **_trainer_options(epochs))
     start = time.perf_counter()
-    trainer.search(model, train, val, target_metric="val_acc", n_trials=n_trials, scheduler=scheduler, seed=seed,
-                   progress=False)
+    # TPE on both sides: the comparison is of the front ends, not of the samplers (the default is "auto")
+    trainer.search(model, train, val, target_metric="val_acc", n_trials=n_trials, scheduler=scheduler,
+                   sampler="tpe", seed=seed, progress=False)
     wall = time.perf_counter() - start
     study = trainer.search_summary()
     return {"wall": wall, "trained": Clock.trained, "epochs": Clock.epochs, "best": study.best_value,

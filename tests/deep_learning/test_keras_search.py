@@ -36,6 +36,7 @@ def test_sequential_search_names_its_spaces_and_returns_the_trained_best(digits)
     assert set(study.space) == {"d1:units", "d1:activation", "dropout:rate", "optimizer:learning_rate",
                                 "batch_size"}
     assert study.direction.value == "maximize" and len(study.trials) == 3
+    assert {t.system_attrs["sampler"] for t in study.trials} == {"bo"}  # the engine's default, sampler="auto"
     n_train = int(len(X) * 0.8)  # Keras's validation_split takes the last rows
     score = best.evaluate(X[n_train:], y[n_train:], verbose=0, return_dict=True)["accuracy"]
     assert score == pytest.approx(study.best_value, abs=1e-6)

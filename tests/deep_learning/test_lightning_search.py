@@ -24,6 +24,7 @@ def test_search_returns_the_best_trial_trained_without_retraining(tmp_path):
     best = trainer.search(_model(), train, val, target_metric="val_acc", n_trials=4, seed=0, progress=False)
     study = trainer.search_summary()
     assert study.direction.value == "maximize"  # implied by "acc"
+    assert {t.system_attrs["sampler"] for t in study.trials} == {"bo"}  # the engine's default, sampler="auto"
     assert len(study.trials) == 4 and all(t.state.value == "complete" for t in study.trials)
     assert isinstance(best, DigitsMLP) and best.hparams.hidden == study.best_config["hidden"]
     score = L.Trainer(logger=False, enable_progress_bar=False).validate(best, val, verbose=False)[0]["val_acc"]

@@ -66,7 +66,7 @@ class SearchableKerasModel:
         epochs: int = 1,
         batch_size: Any = None,
         timeout: float | None = None,
-        sampler: Any = "tpe",
+        sampler: Any = "auto",
         scheduler: Any = None,
         storage: Any = None,
         study_name: str | None = None,

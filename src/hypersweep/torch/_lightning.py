@@ -73,7 +73,7 @@ class Trainer(L.Trainer):
         n_trials: int | None = None,
         timeout: float | None = None,
         max_epochs: int | None = None,
-        sampler: Any = "tpe",
+        sampler: Any = "auto",
         scheduler: Any = None,
         storage: Any = None,
         study_name: str | None = None,
@@ -95,7 +95,9 @@ class Trainer(L.Trainer):
         trains N trials at once in worker processes, on a PostgreSQL or MySQL study. Checkpoints go to
         ``artifacts`` (a folder or fsspec URL; by default beside a SQLite file, a temporary folder in memory,
         "./hypersweep-artifacts" for a database server). ``seed`` fixes each
-        trial's seed (recorded as the trial's user attribute "seed").
+        trial's seed (recorded as the trial's user attribute "seed"). ``sampler`` is any of the engine's
+        (default "auto", as in `hypersweep.create_study`: Bayesian optimization while trials are few, then TPE);
+        ``scheduler`` ("asha", "hyperband", "median" or a scheduler object) prunes by the epochs' reports.
 
         Several objectives: ``target_metric=["val_loss", "val_acc"]`` (``direction`` None, each implied by its
         name, or a list such as ``["minimize", "maximize"]``); every epoch reports both, the schedulers prune by

@@ -152,7 +152,7 @@ def search(
     direction: str | Sequence[str | None] | None = None,
     n_trials: int | None = None,
     timeout: float | None = None,
-    sampler: Any = "tpe",
+    sampler: Any = "auto",
     scheduler: Any = None,
     storage: Any = None,
     study_name: str | None = None,
