@@ -44,8 +44,8 @@ def test_shorthand_builds_the_right_types():
     ],
 )
 def test_shorthand_errors(spec, message):
-    with pytest.raises((ValueError, TypeError), match=message):
-        Space({"p": spec})
+    with pytest.raises((ValueError, TypeError), match=f"^dropout_rate.*{message}"):  # names the parameter
+        Space({"dropout_rate": spec})
 
 
 def test_validate_fills_constants_and_rejects_unknown_or_missing():

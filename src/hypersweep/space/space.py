@@ -78,7 +78,10 @@ def _range_from_tuple(spec: tuple, name: str) -> Param:
             )
         log = _LOG_WORDS[spec[2].lower()]
     both_int = all(isinstance(v, (int, np.integer)) for v in (low, high))
-    return Int(low, high, log=log) if both_int else Float(low, high, log=log)
+    try:
+        return Int(low, high, log=log) if both_int else Float(low, high, log=log)
+    except (TypeError, ValueError) as error:  # say which parameter: a space may hold dozens of ranges
+        raise type(error)(f"{name}={spec!r}: {error}") from None
 
 
 class Space(Mapping[str, Param]):
