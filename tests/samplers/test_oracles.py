@@ -9,8 +9,20 @@ import math
 
 import numpy as np
 import pytest
+from scipy import optimize
 
-from hypersweep.testing.functions import ORACLES, Ackley, Branin, Hartmann6, Rosenbrock, StyblinskiTang
+from hypersweep.testing.functions import (
+    ORACLES,
+    Ackley,
+    Branin,
+    Griewank,
+    Hartmann3,
+    Hartmann6,
+    Levy,
+    Rosenbrock,
+    SixHumpCamel,
+    StyblinskiTang,
+)
 
 
 def _config(f, x):
@@ -45,6 +57,25 @@ def test_styblinski_tang_minimum():
     assert StyblinskiTang().dim == 20
 
 
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (Hartmann3(), [0.114589, 0.555649, 0.852547]),
+        (SixHumpCamel(), [0.089842, -0.712656]),
+        (SixHumpCamel(), [-0.089842, 0.712656]),
+        (Levy(), np.ones(4)),
+        (Levy(dim=2), np.ones(2)),
+        (Griewank(), np.zeros(8)),
+    ],
+)
+def test_held_out_oracles_minima(f, x):
+    assert f(_config(f, x)) == pytest.approx(f.optimum, abs=1e-6)
+    # a local search from next to the minimum finds nothing lower: the constant is the minimum, not a rounding
+    found = optimize.minimize(f.evaluate, np.asarray(x, dtype=float) + 1e-3, method="Nelder-Mead",
+                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000})
+    assert found.fun >= f.optimum - 1e-9 and found.fun == pytest.approx(f.optimum, abs=1e-6)
+
+
 @pytest.mark.parametrize("name", list(ORACLES))
 def test_random_points_are_above_the_optimum(name):
     f = ORACLES[name]()
@@ -62,3 +93,7 @@ def test_bad_oracle_arguments():
         Ackley(bound=0.0)
     with pytest.raises(ValueError, match="dim"):
         StyblinskiTang(dim=0)
+    with pytest.raises(ValueError, match="dim"):
+        Levy(dim=1)
+    with pytest.raises(ValueError, match="dim"):
+        Griewank(dim=0)

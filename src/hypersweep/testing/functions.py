@@ -1,4 +1,6 @@
-"""Oracle objectives with known optima (Branin, Hartmann6, Rosenbrock, Ackley, Styblinski-Tang), all minimized.
+"""Oracle objectives with known optima, all minimized: Branin, Hartmann6, Rosenbrock, Ackley, Styblinski-Tang
+(the sampler benchmark's targets) and Hartmann3, six-hump camel, Levy, Griewank (held out of any tuning: a check
+that a change to a sampler generalizes).
 
 Each exposes its `space`, is called with a config and knows its `optimum`; regret is ``f(config) - optimum``.
 """
@@ -14,7 +16,10 @@ import numpy as np
 from hypersweep._validation import invalid
 from hypersweep.space import Float, Space
 
-__all__ = ["OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "StyblinskiTang", "ORACLES"]
+__all__ = [
+    "OracleFunction", "Branin", "Hartmann6", "Rosenbrock", "Ackley", "StyblinskiTang", "Hartmann3", "SixHumpCamel",
+    "Levy", "Griewank", "ORACLES",
+]
 
 
 class OracleFunction:
@@ -162,6 +167,86 @@ class StyblinskiTang(OracleFunction):
         return float(0.5 * np.sum(x**4 - 16.0 * x**2 + 5.0 * x))
 
 
+class Hartmann3(OracleFunction):
+    """Hartmann 3-D on [0, 1]^3: four Gaussian wells; minimum -3.86278 near (0.1146, 0.5556, 0.8525).
+
+    >>> f = Hartmann3()
+    >>> round(f({"x0": 0.114589, "x1": 0.555649, "x2": 0.852547}), 5)
+    -3.86278
+    """
+
+    name = "hartmann3"
+    optimum = -3.862779787332663
+    _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+    _A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+    _P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
+
+    def __init__(self) -> None:
+        super().__init__([(0.0, 1.0)] * 3)
+
+    def evaluate(self, x):
+        return -float(self._ALPHA @ np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1)))
+
+
+class SixHumpCamel(OracleFunction):
+    """Six-hump camel on [-3, 3] x [-2, 2]: six local minima, two of them global (-1.03163 at +-(0.0898, -0.7127)).
+
+    >>> round(SixHumpCamel()({"x0": 0.089842, "x1": -0.712656}), 5)
+    -1.03163
+    """
+
+    name = "six-hump-camel"
+    optimum = -1.0316284534898774
+
+    def __init__(self) -> None:
+        super().__init__([(-3.0, 3.0), (-2.0, 2.0)])
+
+    def evaluate(self, x):
+        a, b = x
+        return float((4 - 2.1 * a**2 + a**4 / 3) * a**2 + a * b + (4 * b**2 - 4) * b**2)
+
+
+class Levy(OracleFunction):
+    """Levy on [-10, 10]^dim (default 4 dimensions): rugged, many local minima; minimum 0 at every x_i = 1.
+
+    >>> Levy()({f"x{i}": 1.0 for i in range(4)}) < 1e-12
+    True
+    """
+
+    name = "levy"
+    optimum = 0.0
+
+    def __init__(self, dim: int = 4) -> None:
+        if not isinstance(dim, int) or dim < 2:
+            raise invalid("dim", dim, "an int >= 2", "pass the number of dimensions, e.g. dim=4")
+        super().__init__([(-10.0, 10.0)] * dim)
+
+    def evaluate(self, x):
+        w = 1 + (x - 1) / 4
+        body = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
+        return float(math.sin(math.pi * w[0]) ** 2 + body + (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2))
+
+
+class Griewank(OracleFunction):
+    """Griewank on [-600, 600]^dim (default 8 dimensions): a bowl with fine ripples; minimum 0 at the origin.
+
+    >>> Griewank()({f"x{i}": 0.0 for i in range(8)})
+    0.0
+    """
+
+    name = "griewank"
+    optimum = 0.0
+
+    def __init__(self, dim: int = 8) -> None:
+        if not isinstance(dim, int) or dim < 1:
+            raise invalid("dim", dim, "an int >= 1", "pass the number of dimensions, e.g. dim=8")
+        super().__init__([(-600.0, 600.0)] * dim)
+
+    def evaluate(self, x):
+        i = np.arange(1, len(x) + 1)
+        return float(np.sum(x**2) / 4000 - np.prod(np.cos(x / np.sqrt(i))) + 1)
+
+
 #: name -> factory of the default instance of each oracle
 ORACLES: dict[str, type[OracleFunction]] = {
     "branin": Branin,
@@ -169,4 +254,8 @@ ORACLES: dict[str, type[OracleFunction]] = {
     "rosenbrock": Rosenbrock,
     "ackley": Ackley,
     "styblinski-tang": StyblinskiTang,
+    "hartmann3": Hartmann3,
+    "six-hump-camel": SixHumpCamel,
+    "levy": Levy,
+    "griewank": Griewank,
 }
