@@ -679,7 +679,7 @@ def create_study(
     ``directions=["maximize", "minimize"]`` (instead of ``direction``) makes a study of several objectives:
     the objective returns one value per direction (a tuple, or ``{"objective": (...)}``) and
     `Study.best_trials` is the Pareto front. ``sampler="auto"`` (the default, `samplers.auto.AutoSampler`) is
-    Bayesian optimization for the first 200 completed trials and TPE after (one objective); for several, BO
+    Bayesian optimization for the first 500 completed trials and TPE after (one objective); for several, BO
     by hypervolume improvement for the first 300 and NSGA-II after; each trial records which sampler
     proposed it (system attribute "sampler").
 
