@@ -22,6 +22,11 @@ __all__ = [
 ]
 
 
+def _check_dim(dim: Any, minimum: int, example: int) -> None:
+    if not isinstance(dim, int) or dim < minimum:
+        raise invalid("dim", dim, f"an int >= {minimum}", f"pass the number of dimensions, e.g. dim={example}")
+
+
 class OracleFunction:
     """A test objective over a box: parameters ``x0 .. x{dim-1}``, minimized, with a known `optimum`.
 
@@ -158,8 +163,7 @@ class StyblinskiTang(OracleFunction):
     name = "styblinski-tang"
 
     def __init__(self, dim: int = 20) -> None:
-        if not isinstance(dim, int) or dim < 1:
-            raise invalid("dim", dim, "an int >= 1", "pass the number of dimensions, e.g. dim=20")
+        _check_dim(dim, 1, 20)
         super().__init__([(-5.0, 5.0)] * dim)
         self.optimum = -39.16616570377142 * dim
 
@@ -217,8 +221,7 @@ class Levy(OracleFunction):
     optimum = 0.0
 
     def __init__(self, dim: int = 4) -> None:
-        if not isinstance(dim, int) or dim < 2:
-            raise invalid("dim", dim, "an int >= 2", "pass the number of dimensions, e.g. dim=4")
+        _check_dim(dim, 2, 4)
         super().__init__([(-10.0, 10.0)] * dim)
 
     def evaluate(self, x):
@@ -238,8 +241,7 @@ class Griewank(OracleFunction):
     optimum = 0.0
 
     def __init__(self, dim: int = 8) -> None:
-        if not isinstance(dim, int) or dim < 1:
-            raise invalid("dim", dim, "an int >= 1", "pass the number of dimensions, e.g. dim=8")
+        _check_dim(dim, 1, 8)
         super().__init__([(-600.0, 600.0)] * dim)
 
     def evaluate(self, x):
