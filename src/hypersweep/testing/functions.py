@@ -77,7 +77,22 @@ class Branin(OracleFunction):
         return (x[1] - b * x[0] ** 2 + c * x[0] - 6) ** 2 + 10 * (1 - t) * math.cos(x[0]) + 10
 
 
-class Hartmann6(OracleFunction):
+class _Hartmann(OracleFunction):
+    """The Hartmann family on [0, 1]^d: ``-sum_i alpha_i exp(-sum_j A_ij (x_j - P_ij)^2)``, four wells; a
+    member gives its ``_A`` and ``_P`` (4 x d)."""
+
+    _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+    _A: np.ndarray
+    _P: np.ndarray
+
+    def __init__(self) -> None:
+        super().__init__([(0.0, 1.0)] * self._A.shape[1])
+
+    def evaluate(self, x):
+        return -float(self._ALPHA @ np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1)))
+
+
+class Hartmann6(_Hartmann):
     """Hartmann 6-D on [0, 1]^6; minimum -3.32237 near (0.2017, 0.1500, 0.4769, 0.2753, 0.3117, 0.6573).
 
     >>> f = Hartmann6()
@@ -87,7 +102,6 @@ class Hartmann6(OracleFunction):
 
     name = "hartmann6"
     optimum = -3.3223680114155147
-    _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
     _A = np.array(
         [
             [10, 3, 17, 3.5, 1.7, 8],
@@ -104,12 +118,6 @@ class Hartmann6(OracleFunction):
             [4047, 8828, 8732, 5743, 1091, 381],
         ]
     )
-
-    def __init__(self) -> None:
-        super().__init__([(0.0, 1.0)] * 6)
-
-    def evaluate(self, x):
-        return -float(self._ALPHA @ np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1)))
 
 
 class Rosenbrock(OracleFunction):
@@ -171,7 +179,7 @@ class StyblinskiTang(OracleFunction):
         return float(0.5 * np.sum(x**4 - 16.0 * x**2 + 5.0 * x))
 
 
-class Hartmann3(OracleFunction):
+class Hartmann3(_Hartmann):
     """Hartmann 3-D on [0, 1]^3: four Gaussian wells; minimum -3.86278 near (0.1146, 0.5556, 0.8525).
 
     >>> f = Hartmann3()
@@ -181,15 +189,8 @@ class Hartmann3(OracleFunction):
 
     name = "hartmann3"
     optimum = -3.862779787332663
-    _ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
     _A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
     _P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
-
-    def __init__(self) -> None:
-        super().__init__([(0.0, 1.0)] * 3)
-
-    def evaluate(self, x):
-        return -float(self._ALPHA @ np.exp(-np.sum(self._A * (x - self._P) ** 2, axis=1)))
 
 
 class SixHumpCamel(OracleFunction):
